@@ -1,0 +1,59 @@
+# ontstatus: answer the i2b2 ONT cell's get_ont_process_status in PostgreSQL
+#
+#   make demo    install what is missing, build, install, show a response
+#   make test    install what is missing, build, install, run every test
+#                against a throwaway cluster
+#   make         just build (PGXS), make install, make installcheck as usual
+
+EXTENSION = ontstatus
+MODULE_big = ontstatus
+OBJS = src/ontstatus.o src/request.o src/request_parser.o \
+	src/schema_resolution.o src/status_query.o src/response_writer.o
+DATA = sql/ontstatus--1.0.sql
+PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
+
+REGRESS = init request_filters response_format time_zones errors ddl_variants api
+REGRESS_OPTS = --inputdir=. --outputdir=test/results
+
+# libxml2: xml2-config where it exists, else pkg-config
+XML2_CFLAGS := $(shell xml2-config --cflags 2>/dev/null || pkg-config --cflags libxml-2.0)
+XML2_LIBS := $(shell xml2-config --libs 2>/dev/null || pkg-config --libs libxml-2.0)
+PG_CPPFLAGS = $(XML2_CFLAGS)
+# -Wno-unused-parameter: PostgreSQL's own headers trip it under -Wextra.
+# make test builds with WERROR=-Werror, so a new warning fails the suite.
+PG_CFLAGS = -Wextra -Wno-unused-parameter $(WERROR)
+SHLIB_LINK = $(XML2_LIBS)
+
+EXTRA_CLEAN = test/results
+
+# PostgreSQL 15 is the version this project is tested with; another
+# pg_config may be named on the command line.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+# Without postgresql-server-dev there is no PGXS yet: demo and test install
+# it first and then call make again.
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+all:
+	@echo "PGXS not found: run 'make demo' or 'make test', or install postgresql-server-dev-15" >&2
+	@exit 1
+endif
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: deps demo test
+
+deps:
+	test/install-deps.sh
+
+demo: deps
+	$(MAKE) all WERROR=-Werror
+	$(SUDO) $(MAKE) install
+	test/demo.sh
+
+test: deps
+	$(MAKE) all WERROR=-Werror
+	$(SUDO) $(MAKE) install
+	test/run-tests.sh

@@ -1,0 +1,69 @@
+/* ontstatus--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION ontstatus" to load this file. \quit
+
+CREATE TYPE @extschema@.process_status_row AS (
+	process_id bigint,
+	process_type_cd text,
+	process_step_cd text,
+	start_date timestamp,
+	end_date timestamp,
+	process_status_cd text,
+	crc_upload_id bigint,
+	message text
+);
+
+COMMENT ON TYPE @extschema@.process_status_row IS
+'One row of ont_process_status as ontstatus returns it, whatever the table''s DDL variant.';
+
+-- text and xml overloads share one C function: the two types have the same
+-- representation.
+
+CREATE FUNCTION @extschema@.get_ont_process_status(request text)
+RETURNS xml
+AS 'MODULE_PATHNAME', 'ontstatus_get_ont_process_status'
+LANGUAGE C STRICT STABLE SECURITY INVOKER;
+
+CREATE FUNCTION @extschema@.get_ont_process_status(request xml)
+RETURNS xml
+AS 'MODULE_PATHNAME', 'ontstatus_get_ont_process_status'
+LANGUAGE C STRICT STABLE SECURITY INVOKER;
+
+CREATE FUNCTION @extschema@.process_status(request text)
+RETURNS SETOF @extschema@.process_status_row
+AS 'MODULE_PATHNAME', 'ontstatus_process_status'
+LANGUAGE C STRICT STABLE SECURITY INVOKER ROWS 100;
+
+CREATE FUNCTION @extschema@.process_status(request xml)
+RETURNS SETOF @extschema@.process_status_row
+AS 'MODULE_PATHNAME', 'ontstatus_process_status'
+LANGUAGE C STRICT STABLE SECURITY INVOKER ROWS 100;
+
+CREATE FUNCTION @extschema@.find_process_status(
+	process_id bigint DEFAULT NULL,
+	process_type_cd text DEFAULT NULL,
+	process_status_cd text DEFAULT NULL,
+	started_from timestamptz DEFAULT NULL,
+	started_to timestamptz DEFAULT NULL,
+	ended_from timestamptz DEFAULT NULL,
+	ended_to timestamptz DEFAULT NULL,
+	max_rows int DEFAULT 1000)
+RETURNS SETOF @extschema@.process_status_row
+AS 'MODULE_PATHNAME', 'ontstatus_find_process_status'
+LANGUAGE C STABLE SECURITY INVOKER ROWS 100;
+
+COMMENT ON FUNCTION @extschema@.get_ont_process_status(text) IS
+'Answer an i2b2 get_ont_process_status request (full i2b2 request message or bare element) with the i2b2 response message. Never raises an error for a bad request or a missing table: the response then carries status ERROR.';
+
+COMMENT ON FUNCTION @extschema@.get_ont_process_status(xml) IS
+'Answer an i2b2 get_ont_process_status request given as xml; see get_ont_process_status(text).';
+
+COMMENT ON FUNCTION @extschema@.process_status(text) IS
+'The ont_process_status rows a get_ont_process_status request selects, ordered by process_id. Bad requests raise SQL errors.';
+
+COMMENT ON FUNCTION @extschema@.process_status(xml) IS
+'The ont_process_status rows a get_ont_process_status request given as xml selects; see process_status(text).';
+
+COMMENT ON FUNCTION @extschema@.find_process_status(bigint, text, text, timestamptz, timestamptz, timestamptz, timestamptz, int) IS
+'The same query from SQL arguments: NULL means no filter, time bounds are inclusive, max_rows 0 or NULL means 1000. Reads ont_process_status in ontstatus.schema, or the one on search_path.';

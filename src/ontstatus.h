@@ -1,0 +1,82 @@
+/*-------------------------------------------------------------------------
+ *
+ * ontstatus.h
+ *	  Declarations shared by the backend side of ontstatus.
+ *
+ * The flow of every SQL function is the same: a request (from XML or from
+ * SQL arguments) becomes an OntStatusQuery, schema_resolution.c names the
+ * table, status_query.c runs the one query and hands each row to a callback,
+ * which either writes XML (response_writer.c) or stores a tuple.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ONTSTATUS_H
+#define ONTSTATUS_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/timestamp.h"
+
+#include "request_parser.h"
+
+/* What max_return_records = 0 (or absent) means, as in the Java cell. */
+#define ONT_DEFAULT_MAX_ROWS 1000
+
+/* Columns of ontstatus.process_status_row, in order. */
+typedef enum OntColumn
+{
+	ONT_COL_PROCESS_ID = 0,
+	ONT_COL_PROCESS_TYPE_CD,
+	ONT_COL_PROCESS_STEP_CD,
+	ONT_COL_START_DATE,
+	ONT_COL_END_DATE,
+	ONT_COL_PROCESS_STATUS_CD,
+	ONT_COL_CRC_UPLOAD_ID,
+	ONT_COL_MESSAGE,
+	ONT_NUM_COLUMNS
+} OntColumn;
+
+/*
+ * The one request model every SQL function is reduced to.  Strings are in
+ * the server encoding; NULL or has_* = false means "no filter".
+ */
+typedef struct OntStatusQuery
+{
+	bool		has_process_id;
+	int64		process_id;
+	char	   *process_type_cd;
+	char	   *process_status_cd;
+	bool		has_time[ONT_NUM_TIME_BOUNDS];
+	TimestampTz time[ONT_NUM_TIME_BOUNDS];
+	int32		max_rows;		/* > 0 */
+} OntStatusQuery;
+
+/* Receives each result row; values are of the row type's column types. */
+typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
+
+/* settings (ontstatus.c) */
+extern char *ontstatus_schema;
+extern int	ontstatus_max_request_bytes;
+
+/* request.c */
+extern bool ont_request_read(const char *buf, size_t len, OntRequest *req);
+extern void ont_request_raise(const OntRequest *req) pg_attribute_noreturn();
+extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
+extern int32 ont_max_rows(int64 requested);
+
+/* schema_resolution.c */
+extern char *ont_resolve_table(const OntRequest *req);
+
+/* status_query.c */
+extern uint64 ont_run_query(const char *table, const OntStatusQuery *q,
+							OntRowCallback callback, void *arg);
+
+/* response_writer.c */
+extern void ont_write_response_start(StringInfo out, const OntRequest *req);
+extern void ont_write_row(StringInfo out, Datum *values, bool *nulls);
+extern void ont_write_response_end(StringInfo out);
+extern void ont_write_error_response(StringInfo out, const OntRequest *req,
+									 const char *message);
+
+#endif							/* ONTSTATUS_H */

@@ -1,0 +1,222 @@
+/*-------------------------------------------------------------------------
+ *
+ * request.c
+ *	  From request text to OntRequest and OntStatusQuery, inside the backend.
+ *
+ * request_parser.c knows XML and nothing of PostgreSQL; this file supplies
+ * what it cannot: the size limit, the conversion between the server
+ * encoding and UTF-8, libxml2 set-up through pg_xml_init, SQLSTATEs, and
+ * the placing of request times in the session's time zone.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ontstatus.h"
+
+#include "mb/pg_wchar.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
+#include "utils/xml.h"
+
+static void *
+palloc_no_oom(void *arg, size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_NO_OOM);
+}
+
+static char *
+to_server_encoding(char *s)
+{
+	return s ? pg_any_to_server(s, strlen(s), PG_UTF8) : NULL;
+}
+
+/*
+ * Run the parser with libxml2 set up as the backend requires, freeing its
+ * objects even when an error escapes (out of memory in libxml2's error
+ * handler, for instance).
+ */
+static bool
+parse_guarded(const char *utf8, size_t len, OntRequest *req)
+{
+	PgXmlErrorContext *xmlerrcxt;
+	OntParseState state;
+	bool		ok;
+
+	memset(&state, 0, sizeof(state));
+	xmlerrcxt = pg_xml_init(PG_XML_STRICTNESS_WELLFORMED);
+	PG_TRY();
+	{
+		ok = ont_parse_request(utf8, len, req, &state, palloc_no_oom, NULL);
+	}
+	PG_CATCH();
+	{
+		ont_parse_cleanup(&state);
+		pg_xml_done(xmlerrcxt, true);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pg_xml_done(xmlerrcxt, !ok || pg_xml_error_occurred(xmlerrcxt));
+	return ok;
+}
+
+/*
+ * Parse a request.  Never raises an error for bad input: returns false with
+ * req->error set, and whatever header fields were read before the problem
+ * (in the server encoding), so that an ERROR response can still echo them.
+ */
+bool
+ont_request_read(const char *buf, size_t len, OntRequest *req)
+{
+	const char *utf8;
+	bool		ok;
+
+	if (ontstatus_max_request_bytes > 0 &&
+		len > (size_t) ontstatus_max_request_bytes)
+	{
+		memset(req, 0, sizeof(*req));
+		req->error = ONT_ERR_TOO_LARGE;
+		snprintf(req->errmsg, sizeof(req->errmsg),
+				 "request is too large: %zu bytes", len);
+		snprintf(req->errdetail, sizeof(req->errdetail),
+				 "ontstatus.max_request_bytes is %d.",
+				 ontstatus_max_request_bytes);
+		return false;
+	}
+
+	/* as xml.c does: libxml2 gets UTF-8 and is told so */
+	utf8 = (const char *) pg_do_encoding_conversion((unsigned char *) buf, len,
+													GetDatabaseEncoding(),
+													PG_UTF8);
+	if (utf8 != buf)
+		len = strlen(utf8);
+
+	ok = parse_guarded(utf8, len, req);
+
+	req->sending_app_name = to_server_encoding(req->sending_app_name);
+	req->sending_app_version = to_server_encoding(req->sending_app_version);
+	req->sending_facility = to_server_encoding(req->sending_facility);
+	req->security_domain = to_server_encoding(req->security_domain);
+	req->security_username = to_server_encoding(req->security_username);
+	req->session_id = to_server_encoding(req->session_id);
+	req->message_num = to_server_encoding(req->message_num);
+	req->project_id = to_server_encoding(req->project_id);
+	req->process_type_cd = to_server_encoding(req->process_type_cd);
+	req->process_status_cd = to_server_encoding(req->process_status_cd);
+	return ok;
+}
+
+/* Raise the error ont_request_read reported, with a fitting SQLSTATE. */
+void
+ont_request_raise(const OntRequest *req)
+{
+	int			sqlstate;
+
+	switch (req->error)
+	{
+		case ONT_ERR_XML:
+			sqlstate = ERRCODE_INVALID_XML_DOCUMENT;
+			break;
+		case ONT_ERR_SYNTAX:
+			sqlstate = ERRCODE_INVALID_TEXT_REPRESENTATION;
+			break;
+		case ONT_ERR_RANGE:
+			sqlstate = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+			break;
+		case ONT_ERR_DATETIME_FORMAT:
+			sqlstate = ERRCODE_INVALID_DATETIME_FORMAT;
+			break;
+		case ONT_ERR_DATETIME_RANGE:
+			sqlstate = ERRCODE_DATETIME_FIELD_OVERFLOW;
+			break;
+		case ONT_ERR_TOO_LARGE:
+			sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			break;
+		case ONT_ERR_NOMEM:
+			sqlstate = ERRCODE_OUT_OF_MEMORY;
+			break;
+		case ONT_ERR_NO_REQUEST:
+		case ONT_ERR_AMBIGUOUS:
+		case ONT_ERR_VALUE:
+		default:
+			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg_internal("%s", req->errmsg),
+			 req->errdetail[0] ? errdetail_internal("%s", req->errdetail) : 0));
+	pg_unreachable();
+}
+
+/* absent or 0 means the Java cell's default; negative is refused earlier */
+int32
+ont_max_rows(int64 requested)
+{
+	if (requested < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows must not be negative: " INT64_FORMAT, requested),
+				 errdetail("Zero means the default of %d rows.",
+						   ONT_DEFAULT_MAX_ROWS)));
+	if (requested == 0)
+		return ONT_DEFAULT_MAX_ROWS;
+	return (int32) Min(requested, PG_INT32_MAX);
+}
+
+/*
+ * Place an xs:dateTime in time: with an offset it is that instant; without
+ * one it is a wall-clock time in the session's TimeZone.  The result is a
+ * timestamptz, which the query compares with timestamp, timestamptz or date
+ * columns through PostgreSQL's cross-type operators, all in the session's
+ * zone.
+ */
+static TimestampTz
+datetime_to_timestamptz(const OntDateTime *dt, const char *what)
+{
+	struct pg_tm tm;
+	int			tz;
+	TimestampTz result;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = dt->year;
+	tm.tm_mon = dt->month;
+	tm.tm_mday = dt->day;
+	tm.tm_hour = dt->hour;
+	tm.tm_min = dt->minute;
+	tm.tm_sec = dt->second;
+
+	/* PostgreSQL counts zone offsets in seconds west of Greenwich */
+	if (dt->has_offset)
+		tz = -dt->offset_seconds;
+	else
+		tz = DetermineTimeZoneOffset(&tm, session_timezone);
+
+	if (tm2timestamp(&tm, dt->usec, &tz, &result) != 0 ||
+		!IS_VALID_TIMESTAMP(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s out of range", what)));
+	return result;
+}
+
+/* The SQL-level query a parsed request asks for. */
+void
+ont_query_from_request(const OntRequest *req, OntStatusQuery *q)
+{
+	static const char *const bound_names[ONT_NUM_TIME_BOUNDS] = {
+		"process_start_date/start_time", "process_start_date/end_time",
+		"process_end_date/start_time", "process_end_date/end_time"
+	};
+
+	memset(q, 0, sizeof(*q));
+	q->has_process_id = req->has_process_id;
+	q->process_id = req->process_id;
+	q->process_type_cd = req->process_type_cd;
+	q->process_status_cd = req->process_status_cd;
+	for (int i = 0; i < ONT_NUM_TIME_BOUNDS; i++)
+	{
+		q->has_time[i] = req->has_time[i];
+		if (req->has_time[i])
+			q->time[i] = datetime_to_timestamptz(&req->time[i], bound_names[i]);
+	}
+	q->max_rows = ont_max_rows(req->max_return_records);
+}
