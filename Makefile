@@ -13,7 +13,7 @@ DATA = sql/ontstatus--1.0.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
 REGRESS = init request_filters response_format time_zones errors ddl_variants api
-REGRESS_OPTS = --inputdir=. --outputdir=test/results
+REGRESS_OPTS = --inputdir=. --outputdir=test
 
 # libxml2: xml2-config where it exists, else pkg-config
 XML2_CFLAGS := $(shell xml2-config --cflags 2>/dev/null || pkg-config --cflags libxml-2.0)
@@ -24,7 +24,7 @@ PG_CPPFLAGS = $(XML2_CFLAGS)
 PG_CFLAGS = -Wextra -Wno-unused-parameter $(WERROR)
 SHLIB_LINK = $(XML2_LIBS)
 
-EXTRA_CLEAN = test/results
+EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
 
 # PostgreSQL 15 is the version this project is tested with; another
 # pg_config may be named on the command line.

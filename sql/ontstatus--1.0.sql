@@ -67,3 +67,8 @@ COMMENT ON FUNCTION @extschema@.process_status(xml) IS
 
 COMMENT ON FUNCTION @extschema@.find_process_status(bigint, text, text, timestamptz, timestamptz, timestamptz, timestamptz, int) IS
 'The same query from SQL arguments: NULL means no filter, time bounds are inclusive, max_rows 0 or NULL means 1000. Reads ont_process_status in ontstatus.schema, or the one on search_path.';
+
+-- The functions are SECURITY INVOKER and read only what the caller may
+-- read, so every role may call them; the ONT cell's role needs nothing more
+-- than SELECT on its ont_process_status.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;

@@ -560,7 +560,13 @@ parse_document(ParseCtx *pc, xmlDocPtr doc)
 	else
 	{
 		char		q[48];
+		char		qns[48];
 
+		if (root->ns && root->ns->href)
+			return set_error(req, ONT_ERR_NO_REQUEST, nodetail,
+							 "request has no get_ont_process_status element: the root element is \"%s\" in namespace \"%s\"",
+							 quote_value((const char *) root->name, q, sizeof(q)),
+							 quote_value((const char *) root->ns->href, qns, sizeof(qns)));
 		return set_error(req, ONT_ERR_NO_REQUEST, nodetail,
 						 "request has no get_ont_process_status element: the root element is \"%s\"",
 						 quote_value((const char *) root->name, q, sizeof(q)));

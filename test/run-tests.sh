@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-exec pg_virtualenv -v 15 bash -c '
+exec pg_virtualenv -t -v 15 bash -c '
 	passed=0 failed=0
 	make installcheck WERROR=-Werror 2>&1 | tee test/results/installcheck.log
 	if [ "${PIPESTATUS[0]}" -ne 0 ]; then

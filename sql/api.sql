@@ -1,0 +1,46 @@
+--
+-- api: the SQL API's contract - names, signatures, row type, properties,
+-- comments - and the settings.
+--
+SELECT p.oid::regprocedure AS function,
+       p.provolatile AS volatility, p.prosecdef AS security_definer,
+       p.proisstrict AS strict, p.proretset AS returns_set,
+       p.prorettype::regtype AS returns,
+       obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment
+FROM pg_proc p
+WHERE p.pronamespace = 'ontstatus'::regnamespace
+ORDER BY 1::text;
+
+-- argument names and defaults of find_process_status
+SELECT pg_get_function_arguments('ontstatus.find_process_status'::regproc);
+
+-- the row type's columns, in order
+SELECT attnum, attname, atttypid::regtype
+FROM pg_attribute
+WHERE attrelid = 'ontstatus.process_status_row'::regclass AND attnum > 0
+ORDER BY attnum;
+
+-- Settings exist once the library is loaded: at the first call of any
+-- function, or with LOAD.  A value set before that is kept - but a
+-- non-superuser's value for the superuser-only size limit is refused when
+-- the library loads.
+CREATE ROLE regress_ontstatus_user;
+SET ROLE regress_ontstatus_user;
+SET ontstatus.max_request_bytes = '100MB';
+SET ontstatus.schema = 'i2b2metadata';
+RESET ROLE;
+LOAD 'ontstatus';
+SHOW ontstatus.schema;
+SHOW ontstatus.max_request_bytes;
+RESET ontstatus.schema;
+SELECT name, setting, unit, context, short_desc, extra_desc
+FROM pg_settings WHERE name LIKE 'ontstatus.%' ORDER BY name;
+
+-- once loaded, the size limit cannot be raised by a non-superuser
+SET ROLE regress_ontstatus_user;
+SET ontstatus.max_request_bytes = '100MB';
+RESET ROLE;
+DROP ROLE regress_ontstatus_user;
+
+-- a misspelt setting in the ontstatus prefix is refused
+SET ontstatus.shcema = 'x';
