@@ -314,6 +314,22 @@ parse_code(ParseCtx *pc, xmlNodePtr elem, bool *seen, char **result)
 	return true;
 }
 
+/*
+ * The trimmed text of a value element; *text is NULL when it is blank
+ * ("no filter").  Returns false only when out of memory.
+ */
+static bool
+value_text(ParseCtx *pc, xmlNodePtr elem, char **text)
+{
+	char	   *raw = element_text(pc, elem);
+
+	if (raw == NULL)
+		return false;
+	raw = trim(raw);
+	*text = (*raw == '\0') ? NULL : raw;
+	return true;
+}
+
 static bool
 parse_time(ParseCtx *pc, xmlNodePtr elem, const char *path, OntTimeBound b)
 {
@@ -322,10 +338,9 @@ parse_time(ParseCtx *pc, xmlNodePtr elem, const char *path, OntTimeBound b)
 	char		q[48];
 	OntParseError err;
 
-	if ((text = element_text(pc, elem)) == NULL)
+	if (!value_text(pc, elem, &text))
 		return false;
-	text = trim(text);
-	if (*text == '\0')
+	if (text == NULL)
 		return true;
 	err = ont_parse_datetime(text, &req->time[b]);
 	if (err == ONT_ERR_DATETIME_FORMAT)
@@ -375,12 +390,9 @@ parse_process_id(ParseCtx *pc, xmlNodePtr elem, bool *seen)
 	char		q[48];
 	OntParseError err;
 
-	if (!first_time(pc, seen, "process_id"))
+	if (!first_time(pc, seen, "process_id") || !value_text(pc, elem, &text))
 		return false;
-	if ((text = element_text(pc, elem)) == NULL)
-		return false;
-	text = trim(text);
-	if (*text == '\0')
+	if (text == NULL)
 		return true;
 	err = parse_int64(text, INT64_MIN, INT64_MAX, &req->process_id);
 	if (err == ONT_ERR_SYNTAX)

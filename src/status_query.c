@@ -34,6 +34,18 @@ static const char *const select_list =
 " CAST(t.message AS pg_catalog.text)"
 " FROM ";
 
+/* column and operator of each time bound, indexed by OntTimeBound */
+static const struct
+{
+	const char *column;
+	const char *op;
+}			time_bounds[ONT_NUM_TIME_BOUNDS] = {
+	[ONT_STARTED_FROM] = {"start_date", ">="},
+	[ONT_STARTED_TO] = {"start_date", "<="},
+	[ONT_ENDED_FROM] = {"end_date", ">="},
+	[ONT_ENDED_TO] = {"end_date", "<="},
+};
+
 typedef struct QueryParams
 {
 	StringInfoData sql;
@@ -81,18 +93,10 @@ ont_run_query(const char *table, const OntStatusQuery *q,
 	if (q->process_status_cd)
 		add_condition(&p, "process_status_cd", "=", TEXTOID,
 					  CStringGetTextDatum(q->process_status_cd));
-	if (q->has_time[ONT_STARTED_FROM])
-		add_condition(&p, "start_date", ">=", TIMESTAMPTZOID,
-					  TimestampTzGetDatum(q->time[ONT_STARTED_FROM]));
-	if (q->has_time[ONT_STARTED_TO])
-		add_condition(&p, "start_date", "<=", TIMESTAMPTZOID,
-					  TimestampTzGetDatum(q->time[ONT_STARTED_TO]));
-	if (q->has_time[ONT_ENDED_FROM])
-		add_condition(&p, "end_date", ">=", TIMESTAMPTZOID,
-					  TimestampTzGetDatum(q->time[ONT_ENDED_FROM]));
-	if (q->has_time[ONT_ENDED_TO])
-		add_condition(&p, "end_date", "<=", TIMESTAMPTZOID,
-					  TimestampTzGetDatum(q->time[ONT_ENDED_TO]));
+	for (int b = 0; b < ONT_NUM_TIME_BOUNDS; b++)
+		if (q->has_time[b])
+			add_condition(&p, time_bounds[b].column, time_bounds[b].op,
+						  TIMESTAMPTZOID, TimestampTzGetDatum(q->time[b]));
 
 	p.types[p.nargs] = INT8OID;
 	p.values[p.nargs] = Int64GetDatum((int64) q->max_rows);
