@@ -18,10 +18,11 @@ REGRESS_OPTS = --inputdir=. --outputdir=test
 # libxml2: xml2-config where it exists, else pkg-config
 XML2_CFLAGS := $(shell xml2-config --cflags 2>/dev/null || pkg-config --cflags libxml-2.0)
 XML2_LIBS := $(shell xml2-config --libs 2>/dev/null || pkg-config --libs libxml-2.0)
-PG_CPPFLAGS = $(XML2_CFLAGS)
-# -Wno-unused-parameter: PostgreSQL's own headers trip it under -Wextra.
-# make test builds with WERROR=-Werror, so a new warning fails the suite.
-PG_CFLAGS = -Wextra -Wno-unused-parameter $(WERROR)
+# PostgreSQL's headers are not -Wextra clean; -isystem keeps their warnings
+# out of ours.  make test builds with WERROR=-Werror, so a new warning in our
+# code fails the suite.
+PG_CPPFLAGS = -isystem $(includedir_server) -isystem $(includedir_internal) $(XML2_CFLAGS)
+PG_CFLAGS = -Wextra $(WERROR)
 SHLIB_LINK = $(XML2_LIBS)
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out

@@ -18,7 +18,7 @@
 #include "utils/xml.h"
 
 static void *
-palloc_no_oom(void *arg, size_t size)
+palloc_no_oom(void *arg pg_attribute_unused(), size_t size)
 {
 	return palloc_extended(size, MCXT_ALLOC_NO_OOM);
 }

@@ -600,6 +600,10 @@ refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
 	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) ctx;
 	OntParseState *state = (OntParseState *) ctxt->_private;
 
+	(void) name;
+	(void) external_id;
+	(void) system_id;
+
 	state->saw_doctype = true;
 	xmlStopParser(ctxt);
 }

@@ -24,7 +24,7 @@
  * consulted yet, but project-aware resolution will start from it.
  */
 char *
-ont_resolve_table(const OntRequest *req)
+ont_resolve_table(const OntRequest *req pg_attribute_unused())
 {
 	Oid			nspid;
 	Oid			relid;
