@@ -114,11 +114,10 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	text	   *request = PG_GETARG_TEXT_PP(0);
 	MemoryContext callcxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	OntRequest	req;
-	StringInfoData out;
 
-	memset(&req, 0, sizeof(req));
-	initStringInfo(&out);
+	/* pointers, not locals, cross the longjmp: their targets stay valid */
+	OntRequest *req = palloc0(sizeof(OntRequest));
+	StringInfo	out = makeStringInfo();
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(callcxt);
@@ -127,13 +126,13 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		OntStatusQuery q;
 		char	   *table;
 
-		if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
-			ont_request_raise(&req);
-		ont_query_from_request(&req, &q);
-		table = ont_resolve_table(&req);
-		ont_write_response_start(&out, &req);
-		ont_run_query(table, &q, write_row, &out);
-		ont_write_response_end(&out);
+		if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), req))
+			ont_request_raise(req);
+		ont_query_from_request(req, &q);
+		table = ont_resolve_table(req);
+		ont_write_response_start(out, req);
+		ont_run_query(table, &q, write_row, out);
+		ont_write_response_end(out);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(callcxt);
@@ -153,13 +152,13 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 
-		resetStringInfo(&out);
-		ont_write_error_response(&out, &req, error_response_text(edata));
+		resetStringInfo(out);
+		ont_write_error_response(out, req, error_response_text(edata));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 
-	PG_RETURN_XML_P((xmltype *) cstring_to_text_with_len(out.data, out.len));
+	PG_RETURN_XML_P((xmltype *) cstring_to_text_with_len(out->data, out->len));
 }
 
 static Datum

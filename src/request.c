@@ -91,16 +91,28 @@ ont_request_read(const char *buf, size_t len, OntRequest *req)
 
 	ok = parse_guarded(utf8, len, req);
 
-	req->sending_app_name = to_server_encoding(req->sending_app_name);
-	req->sending_app_version = to_server_encoding(req->sending_app_version);
-	req->sending_facility = to_server_encoding(req->sending_facility);
-	req->security_domain = to_server_encoding(req->security_domain);
-	req->security_username = to_server_encoding(req->security_username);
-	req->session_id = to_server_encoding(req->session_id);
-	req->message_num = to_server_encoding(req->message_num);
-	req->project_id = to_server_encoding(req->project_id);
-	req->process_type_cd = to_server_encoding(req->process_type_cd);
-	req->process_status_cd = to_server_encoding(req->process_status_cd);
+	/*
+	 * Convert every string to the server encoding.  A character the server
+	 * encoding lacks raises an error; the fields are detached first so that
+	 * an ERROR response echoes only fields already converted.
+	 */
+	{
+		char	  **fields[] = {
+			&req->sending_app_name, &req->sending_app_version,
+			&req->sending_facility, &req->security_domain,
+			&req->security_username, &req->session_id, &req->message_num,
+			&req->project_id, &req->process_type_cd, &req->process_status_cd
+		};
+		char	   *utf8v[lengthof(fields)];
+
+		for (size_t i = 0; i < lengthof(fields); i++)
+		{
+			utf8v[i] = *fields[i];
+			*fields[i] = NULL;
+		}
+		for (size_t i = 0; i < lengthof(fields); i++)
+			*fields[i] = to_server_encoding(utf8v[i]);
+	}
 	return ok;
 }
 
