@@ -44,3 +44,13 @@ DROP ROLE regress_ontstatus_user;
 
 -- a misspelt setting in the ontstatus prefix is refused
 SET ontstatus.shcema = 'x';
+
+-- ontstatus.lookup_table takes a table name, qualified or not, or nothing
+SET ontstatus.lookup_table = 'hive2.lookups';
+SET ontstatus.lookup_table = 'lookups';
+SET ontstatus.lookup_table = '"Hive"."Lookups"';
+SET ontstatus.lookup_table = '';
+SET ontstatus.lookup_table = 'a.b.c';
+SET ontstatus.lookup_table = 'x; DROP TABLE y';
+RESET ontstatus.lookup_table;
+SHOW ontstatus.lookup_table;

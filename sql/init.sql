@@ -72,12 +72,12 @@ LANGUAGE sql IMMUTABLE AS $$
                     response)) AS x
 $$;
 
--- "DONE: text" or "ERROR: text" of a response
+-- "DONE: text" or "ERROR: text" of a response, entities decoded
 CREATE FUNCTION regress.status(response xml) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT (xpath('/*/response_header/result_status/status/@type', response))[1]::text
-         || ': ' ||
-         coalesce((xpath('/*/response_header/result_status/status/text()', response))[1]::text, '')
+  SELECT s.type || ': ' || coalesce(s.text, '')
+  FROM XMLTABLE('/*/response_header/result_status/status' PASSING response
+                COLUMNS type text PATH '@type', text text PATH '.') AS s
 $$;
 
 -- a response with its one varying part, datetime_of_message, masked

@@ -33,6 +33,7 @@ void		_PG_init(void);
 #endif
 
 char	   *ontstatus_schema = NULL;
+char	   *ontstatus_lookup_table = NULL;
 int			ontstatus_max_request_bytes = 1024 * 1024;
 
 PG_FUNCTION_INFO_V1(ontstatus_get_ont_process_status);
@@ -50,6 +51,15 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ontstatus.lookup_table",
+							   "Table that maps i2b2 projects to metadata schemas (the hive's ont_db_lookup).",
+							   "Used when a request names a project and the caller can read the table; empty disables the lookup.",
+							   &ontstatus_lookup_table,
+							   "i2b2hive.ont_db_lookup",
+							   PGC_USERSET,
+							   0,
+							   ont_check_lookup_table, NULL, NULL);
 
 	/*
 	 * SUSET: the limit protects the server from its callers, so they must

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "request_parser.h"
@@ -57,6 +58,7 @@ typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
 /* settings (ontstatus.c) */
 extern char *ontstatus_schema;
+extern char *ontstatus_lookup_table;
 extern int	ontstatus_max_request_bytes;
 
 /* request.c */
@@ -67,6 +69,7 @@ extern int32 ont_max_rows(int64 requested);
 
 /* schema_resolution.c */
 extern char *ont_resolve_table(const OntRequest *req);
+extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
 
 /* status_query.c */
 extern uint64 ont_run_query(const char *table, const OntStatusQuery *q,

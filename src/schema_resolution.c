@@ -3,33 +3,308 @@
  * schema_resolution.c
  *	  Which ont_process_status table a request reads.
  *
- * The table is the one in the schema named by ontstatus.schema when that is
- * set, otherwise the first ont_process_status on the session's search_path
- * (i2b2's database roles have search_path set to their own schema).  The
- * result is a schema-qualified, quoted name: the query never depends on
- * search_path after this point.
+ * As the i2b2 ONT cell does it: when the request names a project and the
+ * hive's lookup table (ontstatus.lookup_table, i2b2hive.ont_db_lookup by
+ * default) exists and the caller may read it, the project's row there names
+ * the schema.  Otherwise - no project_id, or no readable lookup table, or a
+ * call from find_process_status - the schema is ontstatus.schema when set,
+ * else the first ont_process_status on search_path.
+ *
+ * The lookup follows the cell's rules with its one quirk mended: the
+ * project path is walked from the full path up through every parent
+ * ("Demo2/Team/" then "Demo2/"), then to the hive's "@" row; at each level
+ * a row for the requesting user wins over an '@' (anyone) row; domain and
+ * owner compare case-insensitively.  It is a single prepared query, kept
+ * for the backend's life but executed in the caller's snapshot, so a change
+ * to the lookup table is seen by the very next call.
+ *
+ * c_db_fullschema is data, never SQL: it must be a plain identifier
+ * (optionally followed by the '.' the cell appends), is folded as the
+ * parser folds an unquoted identifier, and must name an existing schema.
+ *
+ * The result is always a quoted, schema-qualified name: nothing after this
+ * point depends on search_path.
  *
  *-------------------------------------------------------------------------
  */
 #include "ontstatus.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace_d.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/scansup.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/varlena.h"
 
 #define ONT_TABLE_NAME "ont_process_status"
 
+/* the prepared lookup, and the query text it was prepared from */
+static SPIPlanPtr lookup_plan = NULL;
+static char *lookup_plan_sql = NULL;
+
 /*
- * req is the parsed request, or NULL for find_process_status; it is not
- * consulted yet, but project-aware resolution will start from it.
+ * GUC check hook for ontstatus.lookup_table: empty, or a possibly
+ * qualified table name in SQL syntax.
  */
-char *
-ont_resolve_table(const OntRequest *req pg_attribute_unused())
+bool
+ont_check_lookup_table(char **newval, void **extra pg_attribute_unused(),
+					   GucSource source pg_attribute_unused())
 {
+	char	   *raw;
+	List	   *names;
+	bool		ok;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	raw = pstrdup(*newval);
+	ok = SplitIdentifierString(raw, '.', &names) &&
+		list_length(names) >= 1 && list_length(names) <= 2;
+	if (!ok)
+		GUC_check_errdetail("The value must be a table name, optionally qualified by its schema, or empty.");
+	pfree(raw);
+	return ok;
+}
+
+static bool
+can_read(Oid nspid, Oid relid)
+{
+	Oid			user = GetUserId();
+
+#if PG_VERSION_NUM >= 160000
+	if (object_aclcheck(NamespaceRelationId, nspid, user, ACL_USAGE) != ACLCHECK_OK)
+		return false;
+#else
+	if (pg_namespace_aclcheck(nspid, user, ACL_USAGE) != ACLCHECK_OK)
+		return false;
+#endif
+	return pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK;
+}
+
+/*
+ * The lookup table as a quoted qualified name, or NULL when it is not set,
+ * does not exist, or the caller may not read it.  No ACL error is raised
+ * here: a caller who cannot read the hive's table simply does without it.
+ */
+static char *
+lookup_table_name(void)
+{
+	char	   *raw;
+	List	   *names;
 	Oid			nspid;
 	Oid			relid;
 
-	if (ontstatus_schema != NULL && ontstatus_schema[0] != '\0')
+	if (ontstatus_lookup_table == NULL || ontstatus_lookup_table[0] == '\0')
+		return NULL;
+	raw = pstrdup(ontstatus_lookup_table);
+	if (!SplitIdentifierString(raw, '.', &names))
+		return NULL;			/* the check hook makes this unreachable */
+
+	if (list_length(names) == 2)
+	{
+		nspid = get_namespace_oid(linitial(names), true);
+		if (!OidIsValid(nspid))
+			return NULL;
+		relid = get_relname_relid(lsecond(names), nspid);
+	}
+	else
+	{
+		relid = RelnameGetRelid(linitial(names));
+		nspid = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+	}
+	if (!OidIsValid(relid) || !can_read(nspid, relid))
+		return NULL;
+	return quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
+}
+
+/*
+ * The levels a project_id is looked up at, most specific first: "A/B/C/",
+ * "A/B/", "A/", then the hive's "@".  A project_id of "@" is the hive only.
+ */
+static ArrayType *
+project_levels(const char *project_id)
+{
+	List	   *segments = NIL;
+	List	   *levels = NIL;
+	char	   *copy = pstrdup(project_id);
+	char	   *tok;
+	char	   *save;
+	Datum	   *elems;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (strcmp(project_id, "@") != 0)
+	{
+		for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+			segments = lappend(segments, tok);
+		for (int len = list_length(segments); len > 0; len--)
+		{
+			StringInfoData path;
+
+			initStringInfo(&path);
+			for (int i = 0; i < len; i++)
+				appendStringInfo(&path, "%s/", (char *) list_nth(segments, i));
+			levels = lappend(levels, path.data);
+		}
+	}
+	levels = lappend(levels, "@");
+
+	elems = palloc(sizeof(Datum) * list_length(levels));
+	foreach(lc, levels)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * c_db_fullschema as a schema OID: one trailing '.' removed, a plain
+ * identifier required, folded as an unquoted identifier.
+ */
+static Oid
+lookup_schema(const char *value, const OntRequest *req)
+{
+	int			len = strlen(value);
+	char	   *folded;
+	Oid			nspid;
+
+	if (len > 0 && value[len - 1] == '.')
+		len--;
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) value[i];
+		bool		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			c == '_' || IS_HIGHBIT_SET(c) ||
+			(i > 0 && ((c >= '0' && c <= '9') || c == '$'));
+
+		if (!ok)
+			len = -1;
+	}
+	if (len <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				 errmsg("ont_db_lookup names an invalid schema for project %s: \"%s\"",
+						req->project_id, value),
+				 errdetail("c_db_fullschema must be a plain SQL identifier, optionally followed by a dot.")));
+
+	folded = downcase_truncate_identifier(value, len, false);
+	nspid = get_namespace_oid(folded, true);
+	if (!OidIsValid(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", folded),
+				 errdetail("ont_db_lookup maps hive %s, project %s to it.",
+						   req->security_domain ? req->security_domain : "",
+						   req->project_id)));
+	return nspid;
+}
+
+/*
+ * Run the lookup for req in table.  Returns the schema's OID; raises an
+ * error when no row matches.
+ */
+static Oid
+resolve_through_lookup(const char *table, const OntRequest *req)
+{
+	StringInfoData sql;
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	char	   *schema;
+	Oid			nspid;
+	int			rc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH levels(path, rank) AS ("
+					 " SELECT pg_catalog.lower(p), o"
+					 " FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(p, o))"
+					 " SELECT CAST(l.c_db_fullschema AS pg_catalog.text)"
+					 " FROM %s l JOIN levels v"
+					 " ON pg_catalog.lower(l.c_project_path) OPERATOR(pg_catalog.=) v.path"
+					 " WHERE pg_catalog.lower(l.c_domain_id) OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
+					 " AND (pg_catalog.lower(l.c_owner_id) OPERATOR(pg_catalog.=) pg_catalog.lower($2)"
+					 " OR l.c_owner_id OPERATOR(pg_catalog.=) '@')"
+					 " ORDER BY v.rank, l.c_owner_id OPERATOR(pg_catalog.=) '@'"
+					 " LIMIT 1", table);
+
+	if (req->security_domain)
+		values[0] = CStringGetTextDatum(req->security_domain);
+	else
+		nulls[0] = 'n';
+	if (req->security_username)
+		values[1] = CStringGetTextDatum(req->security_username);
+	else
+		nulls[1] = 'n';
+	values[2] = PointerGetDatum(project_levels(req->project_id));
+
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+
+	/* prepare once per backend and lookup table; the plan cache revalidates */
+	if (lookup_plan == NULL || strcmp(lookup_plan_sql, sql.data) != 0)
+	{
+		SPIPlanPtr	plan;
+
+		if (lookup_plan)
+		{
+			SPI_freeplan(lookup_plan);
+			lookup_plan = NULL;
+			pfree(lookup_plan_sql);
+		}
+		plan = SPI_prepare(sql.data, 3, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		lookup_plan_sql = MemoryContextStrdup(TopMemoryContext, sql.data);
+		SPI_keepplan(plan);
+		lookup_plan = plan;
+	}
+
+	rc = SPI_execute_plan(lookup_plan, values, nulls, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("Could not locate hive=%s for project %s",
+						req->security_domain ? req->security_domain : "",
+						req->project_id),
+				 errdetail("No row of %s matches the request's domain, project and user, nor the hive's \"@\" project.",
+						   table)));
+	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	nspid = lookup_schema(schema ? schema : "", req);
+	SPI_finish();
+	return nspid;
+}
+
+/*
+ * req is the parsed request, or NULL for find_process_status, which always
+ * uses ontstatus.schema or search_path.
+ */
+char *
+ont_resolve_table(const OntRequest *req)
+{
+	Oid			nspid;
+	Oid			relid;
+	char	   *lookup;
+
+	if (req && req->project_id && req->project_id[0] != '\0' &&
+		(lookup = lookup_table_name()) != NULL)
+	{
+		nspid = resolve_through_lookup(lookup, req);
+		relid = get_relname_relid(ONT_TABLE_NAME, nspid);
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"%s.%s\" does not exist",
+							get_namespace_name(nspid), ONT_TABLE_NAME),
+					 errdetail("ont_db_lookup maps project %s to schema \"%s\".",
+							   req->project_id, get_namespace_name(nspid))));
+	}
+	else if (ontstatus_schema != NULL && ontstatus_schema[0] != '\0')
 	{
 		nspid = get_namespace_oid(ontstatus_schema, true);
 		if (!OidIsValid(nspid))
