@@ -19,6 +19,11 @@
  * - The same filter twice is an error: silently picking one would answer a
  *   question the client did not ask.
  * - Unknown elements are ignored, as JAXB does in the Java cell.
+ * - An element with more than ONT_MAX_ATTRIBUTES attributes is refused
+ *   before libxml2 sees it: libxml2 checks attributes for duplicates in
+ *   quadratic time, and a 1 MB start tag of short attributes keeps it busy
+ *   for minutes.  i2b2 elements carry a handful (namespace declarations
+ *   included).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +36,10 @@
 #include <libxml/tree.h>
 
 #include "request_parser.h"
+
+#define ONT_MAX_ATTRIBUTES 100
+#define ONT_STRINGIFY(x) ONT_STRINGIFY2(x)
+#define ONT_STRINGIFY2(x) #x
 
 typedef struct ParseCtx
 {
@@ -608,6 +617,56 @@ refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
 	xmlStopParser(ctxt);
 }
 
+/*
+ * Does any start tag hold more than ONT_MAX_ATTRIBUTES attributes?  A
+ * linear scan that counts '=' outside quoted values between '<' and '>'.
+ * It over-counts in comments and CDATA, which only makes it stricter.
+ */
+static bool
+too_many_attributes(const char *buf, size_t len)
+{
+	enum
+	{
+		IN_TEXT, IN_TAG, IN_DQ, IN_SQ
+	}			state = IN_TEXT;
+	int			count = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = buf[i];
+
+		switch (state)
+		{
+			case IN_TEXT:
+				if (c == '<')
+				{
+					state = IN_TAG;
+					count = 0;
+				}
+				break;
+			case IN_TAG:
+				if (c == '>')
+					state = IN_TEXT;
+				else if (c == '"')
+					state = IN_DQ;
+				else if (c == '\'')
+					state = IN_SQ;
+				else if (c == '=' && ++count > ONT_MAX_ATTRIBUTES)
+					return true;
+				break;
+			case IN_DQ:
+				if (c == '"')
+					state = IN_TAG;
+				break;
+			case IN_SQ:
+				if (c == '\'')
+					state = IN_TAG;
+				break;
+		}
+	}
+	return false;
+}
+
 void
 ont_parse_cleanup(OntParseState *state)
 {
@@ -631,6 +690,12 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 
 	if (len > INT_MAX)
 		return set_error(req, ONT_ERR_TOO_LARGE, NULL, "request is too large");
+	if (too_many_attributes(buf, len))
+		return set_error(req, ONT_ERR_TOO_LARGE,
+						 "An element of an i2b2 request carries a few attributes; more than "
+						 ONT_STRINGIFY(ONT_MAX_ATTRIBUTES) " are refused before parsing.",
+						 "request refused: an element has more than %d attributes",
+						 ONT_MAX_ATTRIBUTES);
 
 	ctxt = xmlNewParserCtxt();
 	if (ctxt == NULL)

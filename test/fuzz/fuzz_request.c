@@ -1,0 +1,169 @@
+/*
+ * fuzz_request.c
+ *	  libFuzzer harness for the request parser (src/request_parser.c).
+ *
+ * The parser is linked alone, outside the backend, exactly as the extension
+ * uses it.  Each input is parsed twice: once with a working allocator, once
+ * with one that fails at an allocation chosen from the input, so that the
+ * out-of-memory paths are fuzzed too.  Besides the sanitizers' own checks,
+ * the harness aborts when the parser breaks its contract:
+ *   - success and failure agree with req.error;
+ *   - an error always has a message, printable ASCII only;
+ *   - every string it returns is NUL-terminated, times are in range;
+ *   - nothing of libxml2 is left in the parse state.
+ * Leaks (ours or libxml2's) are reported by LeakSanitizer.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "../../src/request_parser.h"
+
+typedef struct Arena
+{
+	void	  **ptrs;
+	size_t		n;
+	size_t		cap;
+	long		fail_at;		/* fail the n-th allocation; -1: never */
+} Arena;
+
+static void *
+arena_alloc(void *arg, size_t size)
+{
+	Arena	   *a = (Arena *) arg;
+	void	   *p;
+
+	if (a->fail_at >= 0 && (long) a->n >= a->fail_at)
+		return NULL;
+	if (a->n == a->cap)
+	{
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->ptrs = realloc(a->ptrs, a->cap * sizeof(void *));
+		if (a->ptrs == NULL)
+			abort();
+	}
+	p = malloc(size ? size : 1);
+	if (p == NULL)
+		abort();
+	a->ptrs[a->n++] = p;
+	return p;
+}
+
+static void
+arena_free(Arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->ptrs[i]);
+	free(a->ptrs);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+silent(void *ctx, xmlErrorPtr err)
+{
+	(void) ctx;
+	(void) err;
+}
+
+static void
+check_string(const char *s)
+{
+	if (s)
+		(void) strlen(s);		/* ASan faults on a missing terminator */
+}
+
+static void
+check_message(const char *s, size_t cap)
+{
+	if (memchr(s, '\0', cap) == NULL)
+		abort();
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e)
+			abort();
+}
+
+static void
+check(bool ok, const OntRequest *req, const OntParseState *st)
+{
+	if (st->doc != NULL || st->ctxt != NULL)
+		abort();
+	if (ok != (req->error == ONT_OK))
+		abort();
+	check_message(req->errmsg, sizeof(req->errmsg));
+	check_message(req->errdetail, sizeof(req->errdetail));
+	if (!ok && req->errmsg[0] == '\0')
+		abort();
+	check_string(req->sending_app_name);
+	check_string(req->sending_app_version);
+	check_string(req->sending_facility);
+	check_string(req->security_domain);
+	check_string(req->security_username);
+	check_string(req->session_id);
+	check_string(req->message_num);
+	check_string(req->project_id);
+	check_string(req->process_type_cd);
+	check_string(req->process_status_cd);
+	if (ok)
+	{
+		if (req->max_return_records < 0)
+			abort();
+		for (int i = 0; i < ONT_NUM_TIME_BOUNDS; i++)
+		{
+			const OntDateTime *t = &req->time[i];
+
+			if (!req->has_time[i])
+				continue;
+			if (t->year < 1 || t->year > 9999 || t->month < 1 || t->month > 12 ||
+				t->day < 1 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
+				t->second > 59 || t->usec < 0 || t->usec > 999999 ||
+				t->offset_seconds < -14 * 3600 || t->offset_seconds > 14 * 3600)
+				abort();
+		}
+	}
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void) argc;
+	(void) argv;
+	xmlInitParser();
+	xmlSetStructuredErrorFunc(NULL, silent);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	OntRequest	req;
+	OntParseState st;
+	Arena		a = {NULL, 0, 0, -1};
+	size_t		allocations;
+	bool		ok;
+
+	ok = ont_parse_request((const char *) data, size, &req, &st, arena_alloc, &a);
+	check(ok, &req, &st);
+	ont_parse_cleanup(&st);		/* must be harmless a second time */
+	allocations = a.n;
+	arena_free(&a);
+
+	/* again, the allocator failing part-way */
+	if (allocations > 0)
+	{
+		uint32_t	h = 2166136261u;
+
+		for (size_t i = 0; i < size; i++)
+			h = (h ^ data[i]) * 16777619u;
+		a.fail_at = (long) (h % allocations);
+		ok = ont_parse_request((const char *) data, size, &req, &st, arena_alloc, &a);
+		check(ok, &req, &st);
+		if (ok || req.error != ONT_ERR_NOMEM)
+			abort();			/* every allocation it makes is needed */
+		arena_free(&a);
+	}
+	return 0;
+}
