@@ -12,7 +12,7 @@ OBJS = src/ontstatus.o src/request.o src/request_parser.o \
 DATA = sql/ontstatus--1.0.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
-REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup hardening api
+REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup hardening mutation api
 REGRESS_OPTS = --inputdir=. --outputdir=test
 
 # libxml2: xml2-config where it exists, else pkg-config
