@@ -14,6 +14,9 @@ PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
 REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup hardening mutation api
 REGRESS_OPTS = --inputdir=. --outputdir=test
+# TAP tests (a primary and a hot standby) run with make installcheck too
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 # libxml2: xml2-config where it exists, else pkg-config
 XML2_CFLAGS := $(shell xml2-config --cflags 2>/dev/null || pkg-config --cflags libxml-2.0)
@@ -25,7 +28,7 @@ PG_CPPFLAGS = -isystem $(includedir_server) -isystem $(includedir_internal) $(XM
 PG_CFLAGS = -Wextra $(WERROR)
 SHLIB_LINK = $(XML2_LIBS)
 
-EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
+EXTRA_CLEAN = test/results test/regression.diffs test/regression.out tmp_check
 
 # PostgreSQL 15 is the version this project is tested with; another
 # pg_config may be named on the command line.

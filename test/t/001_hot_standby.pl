@@ -1,0 +1,78 @@
+# All three functions on a hot standby: read-only, no temporary objects, no
+# writes, no transaction id.  A primary and a streaming standby.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->start;
+$primary->safe_psql('postgres', q{
+	CREATE EXTENSION ontstatus;
+	CREATE SCHEMA i2b2metadata;
+	CREATE TABLE i2b2metadata.ont_process_status (
+		process_id serial PRIMARY KEY, process_type_cd varchar(50), start_date timestamp,
+		end_date timestamp, process_step_cd varchar(50), process_status_cd varchar(50),
+		crc_upload_id int, status_cd varchar(50), message text);
+	INSERT INTO i2b2metadata.ont_process_status
+		(process_id, process_type_cd, start_date, process_step_cd, process_status_cd, message)
+	VALUES (26, 'ONT_UPDATE_CRC_CONCEPT', '2010-04-05', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 'done'),
+	       (27, 'ONT_PATIENT_COUNT_UPDATE', '2011-01-01', 'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING', 'PROCESSED 1/2');
+	CREATE SCHEMA i2b2hive;
+	CREATE TABLE i2b2hive.ont_db_lookup (c_domain_id varchar(255), c_project_path varchar(255),
+		c_owner_id varchar(255), c_db_fullschema varchar(255));
+	INSERT INTO i2b2hive.ont_db_lookup VALUES ('i2b2demo', 'Demo/', '@', 'i2b2metadata');
+	ALTER DATABASE postgres SET search_path = i2b2metadata, public;
+});
+$primary->backup('backup');
+
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'backup', has_streaming => 1);
+$standby->start;
+$primary->wait_for_catchup($standby);
+
+is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
+
+my $request = q{<ns6:request xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_header><security><domain>i2b2demo</domain><username>demo</username><password>x</password></security><project_id>Demo</project_id></message_header><message_body><get_ont_process_status><process_type_cd>ONT_UPDATE_CRC_CONCEPT</process_type_cd></get_ont_process_status></message_body></ns6:request>};
+
+my $response = $standby->safe_psql('postgres',
+	"SELECT ontstatus.get_ont_process_status('$request')");
+like($response, qr{<status type="DONE">Ontology processing completed</status>}, 'get_ont_process_status answers DONE on the standby');
+like($response, qr{<process_id>26</process_id>}, 'with the row, found through ont_db_lookup');
+
+# an ERROR response needs the subtransaction that catches the error: fine
+# on a standby too
+$response = $standby->safe_psql('postgres',
+	q{SELECT ontstatus.get_ont_process_status('<get_ont_process_status><process_id>x</process_id></get_ont_process_status>')});
+like($response, qr{<status type="ERROR">invalid process_id}, 'an ERROR response on the standby');
+
+is($standby->safe_psql('postgres',
+	q{SELECT string_agg(process_id::text, ',') FROM ontstatus.process_status('<get_ont_process_status/>')}),
+	'26,27', 'process_status on the standby');
+is($standby->safe_psql('postgres',
+	q{SELECT string_agg(process_id::text, ',') FROM ontstatus.find_process_status(process_status_cd => 'PROCESSING')}),
+	'27', 'find_process_status on the standby');
+
+# nothing is written and no transaction id is taken, even in a transaction
+# that also hits an error response
+is($standby->safe_psql('postgres', q{
+	BEGIN;
+	SELECT ontstatus.get_ont_process_status('garbage') IS NOT NULL;
+	SELECT count(*) FROM ontstatus.process_status('<get_ont_process_status/>');
+	SELECT pg_current_xact_id_if_assigned() IS NULL;
+	COMMIT;}), "t\n2\nt", 'no transaction id on the standby');
+
+# the standby sees the primary's progress as it replays it
+$primary->safe_psql('postgres', q{
+	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED', message = 'PROCESSED 2/2'
+	WHERE process_id = 27;});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres',
+	q{SELECT process_status_cd || ' ' || message FROM ontstatus.process_status('<get_ont_process_status><process_id>27</process_id></get_ont_process_status>')}),
+	'COMPLETED PROCESSED 2/2', 'a replayed update is seen');
+
+$standby->stop;
+$primary->stop;
+done_testing();
