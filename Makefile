@@ -3,6 +3,7 @@
 #   make demo    install what is missing, build, install, show a response
 #   make test    install what is missing, build, install, run every test
 #                against a throwaway cluster
+#   make stress  pgbench, memory growth and a minute of fuzzing
 #   make         just build (PGXS), make install, make installcheck as usual
 
 EXTENSION = ontstatus
@@ -47,7 +48,7 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps demo test
+.PHONY: deps demo test stress fuzz
 
 deps:
 	test/install-deps.sh
@@ -61,3 +62,12 @@ test: deps
 	$(MAKE) all WERROR=-Werror
 	$(SUDO) $(MAKE) install
 	test/run-tests.sh
+
+# the long runs: pgbench, memory, 60 s of fuzzing (FUZZ_SECONDS=...)
+stress: deps
+	$(MAKE) all WERROR=-Werror
+	$(SUDO) $(MAKE) install
+	test/stress/run.sh
+
+fuzz: deps
+	test/fuzz/run.sh

@@ -1,0 +1,2 @@
+\set kind random(1, 3)
+SELECT stress_read(:kind);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make stress: the long runs.  Concurrency (pgbench, 4 clients, 60 s) and
+# memory (100,000 calls twice in one session) against a throwaway cluster,
+# then FUZZ_SECONDS (default 60) of libFuzzer on the request parser.
+# Prints "N passed, N failed" last; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+passed=0 failed=0
+
+pg_virtualenv -t -v 15 bash -c 'test/stress/concurrency.sh && test/stress/memory.sh'
+case $? in
+	0) passed=$((passed + 2)) ;;
+	*) failed=$((failed + 1)) ;;
+esac
+
+if test/fuzz/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
