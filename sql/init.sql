@@ -16,19 +16,10 @@ SELECT extname, extversion, extrelocatable, extnamespace::regnamespace
 FROM pg_extension WHERE extname = 'ontstatus';
 
 CREATE SCHEMA i2b2metadata;
-CREATE TABLE i2b2metadata.ONT_PROCESS_STATUS (
-    PROCESS_ID        serial PRIMARY KEY,
-    PROCESS_TYPE_CD   varchar(50),
-    START_DATE        timestamp,
-    END_DATE          timestamp,
-    PROCESS_STEP_CD   varchar(50),
-    PROCESS_STATUS_CD varchar(50),
-    CRC_UPLOAD_ID     int,
-    STATUS_CD         varchar(50),
-    MESSAGE           text,
-    ENTRY_DATE        timestamp,
-    CHANGE_DATE       timestamp,
-    CHANGEDBY_CHAR    char(50));
+SET search_path = i2b2metadata;
+\i test/fixtures/ont_process_status.sql
+RESET search_path;
+\d i2b2metadata.ont_process_status
 
 -- inserted out of process_id order on purpose: results must come sorted
 INSERT INTO i2b2metadata.ont_process_status

@@ -4,13 +4,10 @@
 CREATE EXTENSION ontstatus;
 SET timezone = 'America/New_York';
 
--- the ONT cell's table, official DDL of i2b2 1.7, in i2b2's metadata schema
+-- the ONT cell's table in i2b2's metadata schema
 CREATE SCHEMA i2b2metadata;
-CREATE TABLE i2b2metadata.ONT_PROCESS_STATUS (
-    PROCESS_ID serial PRIMARY KEY, PROCESS_TYPE_CD varchar(50),
-    START_DATE timestamp, END_DATE timestamp, PROCESS_STEP_CD varchar(50),
-    PROCESS_STATUS_CD varchar(50), CRC_UPLOAD_ID int, STATUS_CD varchar(50),
-    MESSAGE text, ENTRY_DATE timestamp, CHANGE_DATE timestamp, CHANGEDBY_CHAR char(50));
+SET search_path = i2b2metadata, public;
+\i test/fixtures/ont_process_status.sql
 INSERT INTO i2b2metadata.ont_process_status
     (process_type_cd, start_date, end_date, process_step_cd, process_status_cd,
      crc_upload_id, status_cd, message)
@@ -19,8 +16,8 @@ VALUES
  ('ONT_PATIENT_COUNT_UPDATE', now() - interval '2 hours', now() - interval '1 hour', 'ONT_PATIENT_COUNT_UPDATE', 'KILLED', NULL, 'U', 'PROCESSED 120/4000'),
  ('ONT_PATIENT_COUNT_UPDATE', now() - interval '1 hour', NULL, 'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING', NULL, 'C', 'PROCESSED 2210/4000');
 
--- the cell's database role has search_path = i2b2metadata; here we say so
-SET search_path = i2b2metadata, public;
+-- (the cell's database role has search_path = i2b2metadata; so does this
+-- session)
 
 \echo
 \echo '== request: the patient count updates (as the i2b2 web client sends it)'

@@ -22,10 +22,8 @@ createdb "$db"
 psql -qX -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 CREATE EXTENSION ontstatus;
 CREATE SCHEMA i2b2metadata;
-CREATE TABLE i2b2metadata.ont_process_status (
-    process_id serial PRIMARY KEY, process_type_cd varchar(50), start_date timestamp,
-    end_date timestamp, process_step_cd varchar(50), process_status_cd varchar(50),
-    crc_upload_id int, status_cd varchar(50), message text);
+SET search_path = i2b2metadata;
+\i test/fixtures/ont_process_status.sql
 -- rows without NULLs, with the text a response must escape
 INSERT INTO i2b2metadata.ont_process_status
     (process_type_cd, start_date, end_date, process_step_cd, process_status_cd, crc_upload_id, message)

@@ -9,19 +9,19 @@
 # Any violation raises an error, which pgbench counts as a failure.
 # Runs against the server in the PG* environment.
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/../.."
 seconds=${STRESS_SECONDS:-60}
 db=ontstatus_stress
 
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
 trap 'dropdb --if-exists "$db" 2>/dev/null || true' EXIT
-psql -qX -v ON_ERROR_STOP=1 -d "$db" -f concurrency_setup.sql
+psql -qX -v ON_ERROR_STOP=1 -d "$db" -f test/stress/concurrency_setup.sql
 
 log=$(mktemp)
 set +e
 pgbench -n -c 4 -j 2 -T "$seconds" -d "$db" \
-	-f concurrency_reader.sql@3 -f concurrency_writer.sql@1 >"$log" 2>&1
+	-f test/stress/concurrency_reader.sql@3 -f test/stress/concurrency_writer.sql@1 >"$log" 2>&1
 rc=$?
 set -e
 grep -E "^(number of transactions actually processed|number of failed transactions|tps|latency average)" "$log" || true

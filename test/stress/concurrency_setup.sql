@@ -1,9 +1,5 @@
 CREATE EXTENSION ontstatus;
-CREATE TABLE ont_process_status (
-    process_id serial PRIMARY KEY, process_type_cd varchar(50), start_date timestamp,
-    end_date timestamp, process_step_cd varchar(50), process_status_cd varchar(50),
-    crc_upload_id int, status_cd varchar(50), message text, entry_date timestamp,
-    change_date timestamp, changedby_char char(50));
+\i test/fixtures/ont_process_status.sql
 -- history, and the two mirror rows (1 and 2) that writers update together
 INSERT INTO ont_process_status (process_type_cd, start_date, process_step_cd, process_status_cd, status_cd, message)
 VALUES ('ONT_SYNCALL_CRC_CONCEPT', now(), 'ONT_BUILD_PDO_START', 'PROCESSING', 'C', 'PROCESSED 0/1000000'),

@@ -5,6 +5,7 @@
 # row functions with and without errors.  Runs against the server in the
 # PG* environment; prints the numbers, exits non-zero above the limit.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 calls=${MEMORY_CALLS:-100000}
 limit_kb=${MEMORY_LIMIT_KB:-5120}
 db=ontstatus_memory
@@ -15,9 +16,7 @@ trap 'dropdb --if-exists "$db" 2>/dev/null || true' EXIT
 
 psql -qX -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 CREATE EXTENSION ontstatus;
-CREATE TABLE public.ont_process_status (process_id serial PRIMARY KEY, process_type_cd varchar(50),
-  start_date timestamp, end_date timestamp, process_step_cd varchar(50), process_status_cd varchar(50),
-  crc_upload_id int, status_cd varchar(50), message text);
+\i test/fixtures/ont_process_status.sql
 INSERT INTO ont_process_status (process_type_cd, start_date, end_date, process_step_cd, process_status_cd, message)
 SELECT 'ONT_PATIENT_COUNT_UPDATE', '2011-01-01'::timestamp + i * interval '1 hour', NULL,
        'ONT_PATIENT_COUNT_UPDATE', CASE WHEN i % 10 = 0 THEN 'PROCESSING' ELSE 'COMPLETED' END,
@@ -63,26 +62,26 @@ SQL
 # outlives a call inside a transaction), then one transaction per call, as
 # the cell's JDBC connection makes them (what outlives a transaction).
 # Each is warmed up first, so caches and kept plans are not counted.
+# one call per transaction: psql's \gexec runs each generated statement alone
+each_alone() {
+	cat <<SQL
+\\o /dev/null
+SELECT format('SELECT ontstatus.get_ont_process_status(%L)',
+              (ARRAY['<get_ont_process_status max_return_records="20"/>',
+                     '<get_ont_process_status><process_id>x</process_id></get_ont_process_status>',
+                     '<!DOCTYPE x><x/>', 'garbage'])[1 + i % 4])
+FROM generate_series(1, $1) AS i \\gexec
+\\o
+SQL
+}
 out=$(psql -qXAt -v ON_ERROR_STOP=1 -d "$db" <<SQL
 SELECT churn(2000);
 SELECT rss_kb();
 SELECT churn($calls);
 SELECT rss_kb();
-\\o /dev/null
-SELECT format('SELECT ontstatus.get_ont_process_status(%L)',
-              (ARRAY['<get_ont_process_status max_return_records="20"/>',
-                     '<get_ont_process_status><process_id>x</process_id></get_ont_process_status>',
-                     '<!DOCTYPE x><x/>', 'garbage'])[1 + i % 4])
-FROM generate_series(1, 2000) AS i \\gexec
-\\o
+$(each_alone 2000)
 SELECT rss_kb();
-\\o /dev/null
-SELECT format('SELECT ontstatus.get_ont_process_status(%L)',
-              (ARRAY['<get_ont_process_status max_return_records="20"/>',
-                     '<get_ont_process_status><process_id>x</process_id></get_ont_process_status>',
-                     '<!DOCTYPE x><x/>', 'garbage'])[1 + i % 4])
-FROM generate_series(1, $calls) AS i \\gexec
-\\o
+$(each_alone "$calls")
 SELECT rss_kb();
 SQL
 )

@@ -12,10 +12,8 @@ $primary->start;
 $primary->safe_psql('postgres', q{
 	CREATE EXTENSION ontstatus;
 	CREATE SCHEMA i2b2metadata;
-	CREATE TABLE i2b2metadata.ont_process_status (
-		process_id serial PRIMARY KEY, process_type_cd varchar(50), start_date timestamp,
-		end_date timestamp, process_step_cd varchar(50), process_status_cd varchar(50),
-		crc_upload_id int, status_cd varchar(50), message text);
+	SET search_path = i2b2metadata;
+} . slurp_file('test/fixtures/ont_process_status.sql') . q{
 	INSERT INTO i2b2metadata.ont_process_status
 		(process_id, process_type_cd, start_date, process_step_cd, process_status_cd, message)
 	VALUES (26, 'ONT_UPDATE_CRC_CONCEPT', '2010-04-05', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 'done'),
