@@ -4,6 +4,7 @@
 #   make test    install what is missing, build, install, run every test
 #                against a throwaway cluster
 #   make stress  pgbench, memory growth and a minute of fuzzing
+#   make bench   throughput against built-in XML and a plain SELECT
 #   make         just build (PGXS), make install, make installcheck as usual
 
 EXTENSION = ontstatus
@@ -48,7 +49,7 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps demo test stress fuzz
+.PHONY: deps demo test stress fuzz bench
 
 deps:
 	test/install-deps.sh
@@ -71,3 +72,9 @@ stress: deps
 
 fuzz: deps
 	test/fuzz/run.sh
+
+# ontstatus vs built-in XML vs plain SELECT (BENCH_SECONDS, BENCH_REPS, BENCH_SIZES)
+bench: deps
+	$(MAKE) all
+	$(SUDO) $(MAKE) install
+	bench/run.sh

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# make bench: ontstatus against the same job in SQL with PostgreSQL's
+# built-in XML (bench/builtin.sql) and against a plain SELECT of the same
+# rows, on tables of 10k, 100k and 1M rows, with pgbench -M prepared -c 2
+# -j 2.  Runs are interleaved (every variant of a case back to back, the
+# whole set repeated BENCH_REPS times) and medians are reported.
+#
+#   BENCH_SECONDS  length of one pgbench run (default 5)
+#   BENCH_REPS     repetitions of the whole set (default 3)
+#   BENCH_SIZES    table sizes to run (default "10k 100k 1m")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+seconds=${BENCH_SECONDS:-5}
+reps=${BENCH_REPS:-3}
+sizes=${BENCH_SIZES:-"10k 100k 1m"}
+
+if [ -z "${PGHOST:-}" ] || [ -z "${BENCH_IN_VIRTUALENV:-}" ]; then
+	exec env BENCH_IN_VIRTUALENV=1 pg_virtualenv -t -v 15 \
+		-o shared_buffers=512MB -o max_connections=20 "$0" "$@"
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+db=ontstatus_bench
+createdb "$db"
+echo "== loading 10k, 100k and 1M rows"
+PGOPTIONS="-c bench.fixture=$top/test/fixtures/ont_process_status.sql" \
+	psql -qX -d "$db" -f bench/setup.sql >/dev/null
+
+envelope_head='<ns6:request xmlns:ns4="http://www.i2b2.org/xsd/cell/ont/1.1/" xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_header><i2b2_version_compatible>1.1</i2b2_version_compatible><hl7_version_compatible>2.4</hl7_version_compatible><sending_application><application_name>i2b2 Ontology</application_name><application_version>1.7</application_version></sending_application><sending_facility><facility_name>i2b2 Hive</facility_name></sending_facility><datetime_of_message>2010-04-06T10:31:08.390-04:00</datetime_of_message><security><domain>i2b2demo</domain><username>demo</username><password is_token="true">SessionKey:abc</password></security><message_control_id><session_id>GCHTJ4Vc3KmqKwO5Cosf</session_id><message_num>dW9J8w1gLFqnR5Fuz5ov</message_num><instance_num>0</instance_num></message_control_id><project_id>Demo</project_id></message_header><request_header><result_waittime_ms>180000</result_waittime_ms></request_header><message_body>'
+envelope_tail='</message_body></ns6:request>'
+cols='process_id, process_type_cd, process_step_cd, start_date, end_date, process_status_cd, crc_upload_id, message'
+
+# scripts: $shape_$variant.sql; by_id draws a random existing id
+for variant in ontstatus builtin; do
+	fn=ontstatus.get_ont_process_status
+	[ $variant = builtin ] && fn=bench.get_ont_process_status_sql
+	cat >"$work/by_id_$variant.sql" <<SQL
+\\set id random(1, :rows)
+SELECT $fn('$envelope_head<ns4:get_ont_process_status><process_id>' || :id || '</process_id></ns4:get_ont_process_status>$envelope_tail');
+SQL
+	cat >"$work/type_status_$variant.sql" <<SQL
+SELECT $fn('$envelope_head<ns4:get_ont_process_status max_return_records="1000"><process_type_cd>ONT_EDIT_CONCEPT</process_type_cd><process_status_cd>ERROR</process_status_cd></ns4:get_ont_process_status>$envelope_tail');
+SQL
+	cat >"$work/rows_1000_$variant.sql" <<SQL
+SELECT $fn('$envelope_head<ns4:get_ont_process_status max_return_records="1000"/>$envelope_tail');
+SQL
+done
+cat >"$work/by_id_select.sql" <<SQL
+\\set id random(1, :rows)
+SELECT $cols FROM ont_process_status WHERE process_id = :id ORDER BY process_id LIMIT 1000;
+SQL
+cat >"$work/type_status_select.sql" <<SQL
+SELECT $cols FROM ont_process_status WHERE process_type_cd = 'ONT_EDIT_CONCEPT' AND process_status_cd = 'ERROR' ORDER BY process_id LIMIT 1000;
+SQL
+cat >"$work/rows_1000_select.sql" <<SQL
+SELECT $cols FROM ont_process_status ORDER BY process_id LIMIT 1000;
+SQL
+
+# sanity: the variants answer with the same rows
+for size in $sizes; do
+	PGOPTIONS="-c search_path=bench$size" psql -qXAt -d "$db" -v ON_ERROR_STOP=1 <<'SQL' >"$work/check"
+SELECT (SELECT count(*) FROM unnest(xpath('//ontology_process_status', ontstatus.get_ont_process_status(r))))
+     = (SELECT count(*) FROM unnest(xpath('//ontology_process_status', bench.get_ont_process_status_sql(r))))
+FROM (VALUES ('<ns6:request xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_body><get_ont_process_status xmlns="http://www.i2b2.org/xsd/cell/ont/1.1/" max_return_records="1000"><process_type_cd>ONT_EDIT_CONCEPT</process_type_cd><process_status_cd>ERROR</process_status_cd></get_ont_process_status></message_body></ns6:request>')) AS t(r);
+SQL
+	grep -q '^t$' "$work/check" || { echo "bench: variants disagree on bench$size"; exit 1; }
+done
+
+declare -A rows=([10k]=10000 [100k]=100000 [1m]=1000000)
+echo "== pgbench -M prepared -c 2 -j 2, ${seconds}s a run, ${reps} repetitions, interleaved"
+for rep in $(seq 1 "$reps"); do
+	for size in $sizes; do
+		for shape in by_id type_status rows_1000; do
+			for variant in ontstatus builtin select; do
+				out=$(PGOPTIONS="-c search_path=bench$size" pgbench -n -M prepared -c 2 -j 2 \
+					-T "$seconds" -D rows="${rows[$size]}" -f "$work/${shape}_$variant.sql" "$db" 2>&1)
+				tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
+				lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+				fails=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
+				if [ -z "$tps" ] || [ "${fails:-0}" != 0 ]; then
+					echo "bench: pgbench failed for $size $shape $variant:"; echo "$out" | tail -5; exit 1
+				fi
+				echo "$size $shape $variant $rep $tps $lat" >>"$work/results"
+				printf '.'
+			done
+		done
+	done
+done
+echo
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+m() { awk -v s="$1" -v h="$2" -v v="$3" -v f="$4" '$1==s && $2==h && $3==v {print $f}' "$work/results" | median; }
+
+printf '\n%-6s %-12s %12s %12s %12s %10s %10s %10s %10s %10s\n' size request \
+	"ontstatus" "built-in" "SELECT" "vs built" "vs SELECT" "lat ont" "lat built" "lat SEL"
+printf '%-6s %-12s %12s %12s %12s %10s %10s %10s %10s %10s\n' "" "" "tps" "tps" "tps" "" "" "ms" "ms" "ms"
+for size in $sizes; do
+	for shape in by_id type_status rows_1000; do
+		a=$(m "$size" $shape ontstatus 5); b=$(m "$size" $shape builtin 5); c=$(m "$size" $shape select 5)
+		la=$(m "$size" $shape ontstatus 6); lb=$(m "$size" $shape builtin 6); lc=$(m "$size" $shape select 6)
+		printf '%-6s %-12s %12.0f %12.0f %12.0f %9.1fx %9.2fx %10.3f %10.3f %10.3f\n' "$size" $shape \
+			"$a" "$b" "$c" "$(echo "$a / $b" | bc -l)" "$(echo "$a / $c" | bc -l)" "$la" "$lb" "$lc"
+		echo "$size $shape $a $b $c $la $lb $lc" >>"$work/medians"
+	done
+done
+
+# the issue's targets, on the 100k table (and by-id latency 1M vs 10k)
+if [[ " $sizes " == *" 100k "* ]]; then
+	echo
+	echo "== targets (100k table)"
+	target() { if [ "$(echo "$2" | bc -l)" = 1 ]; then echo "  met:    $1"; else echo "  MISSED: $1"; fi; }
+	read -r _ _ a b c _ _ _ < <(grep '^100k by_id ' "$work/medians")
+	target "by id >= 3x built-in ($(printf %.1f "$(echo "$a/$b" | bc -l)")x)" "$a >= 3 * $b"
+	target "by id >= 2/3 of SELECT ($(printf %.2f "$(echo "$a/$c" | bc -l)")x)" "$a >= 2 / 3 * $c"
+	read -r _ _ a b c _ _ _ < <(grep '^100k type_status ' "$work/medians")
+	target "type+status >= 4x built-in ($(printf %.1f "$(echo "$a/$b" | bc -l)")x)" "$a >= 4 * $b"
+	read -r _ _ a b c _ _ _ < <(grep '^100k rows_1000 ' "$work/medians")
+	target "1000 rows >= 20x built-in ($(printf %.1f "$(echo "$a/$b" | bc -l)")x)" "$a >= 20 * $b"
+	target "1000 rows >= SELECT ($(printf %.2f "$(echo "$a/$c" | bc -l)")x)" "$a >= $c"
+	if [[ " $sizes " == *" 1m "* && " $sizes " == *" 10k "* ]]; then
+		read -r _ _ _ _ _ l1m _ _ < <(grep '^1m by_id ' "$work/medians")
+		read -r _ _ _ _ _ l10k _ _ < <(grep '^10k by_id ' "$work/medians")
+		target "by-id latency 1M <= 1.2x 10k ($(printf %.2f "$(echo "$l1m/$l10k" | bc -l)")x)" "$l1m <= 1.2 * $l10k"
+	fi
+fi
+echo
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(psql -XAt -d "$db" -c 'SELECT version()' | cut -d, -f1)"
