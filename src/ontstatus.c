@@ -162,13 +162,12 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 
-		resetStringInfo(out);
 		ont_write_error_response(out, req, error_response_text(edata));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 
-	PG_RETURN_XML_P((xmltype *) cstring_to_text_with_len(out->data, out->len));
+	PG_RETURN_XML_P(ont_response_datum(out));
 }
 
 static Datum

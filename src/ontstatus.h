@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
+#include "utils/xml.h"
 
 #include "request_parser.h"
 
@@ -81,5 +82,6 @@ extern void ont_write_row(StringInfo out, Datum *values, bool *nulls);
 extern void ont_write_response_end(StringInfo out);
 extern void ont_write_error_response(StringInfo out, const OntRequest *req,
 									 const char *message);
+extern xmltype *ont_response_datum(StringInfo out);
 
 #endif							/* ONTSTATUS_H */

@@ -5,6 +5,10 @@
  *
  * No DOM is built: the envelope is fixed text, values are escaped as they
  * are appended, and each row is written as soon as the query hands it over.
+ * The buffer starts with room for a varlena header, so the finished buffer
+ * is itself the xml datum the function returns: nothing is copied at the
+ * end.  Rows are written without printf: one capacity check per row, then
+ * plain stores.
  *
  * Characters XML 1.0 cannot carry at all (C0 controls other than tab, LF
  * and CR; U+FFFE and U+FFFF) are written as U+FFFD REPLACEMENT CHARACTER,
@@ -28,111 +32,199 @@
 #define HIVE_PREFIX "ns5"
 #define CELL_PREFIX "ns4"
 
-/* Append s, escaped for element content and attribute values alike. */
+#define APPEND_LITERAL(out, lit) appendBinaryStringInfo((out), (lit), sizeof(lit) - 1)
+
+/* the longest escape of one input byte: "&#xFFFD;" for a control char */
+#define MAX_ESCAPE_GROWTH 8
+/* the longest xs:dateTime we write: -YYYYYY-MM-DDThh:mm:ss.mmm+hh:mm */
+#define MAX_DATETIME_LEN 40
+
+/* bytes that need attention when escaping (see append_escaped) */
+static bool special_byte[256];
+static bool special_byte_ready = false;
+
+static void
+init_special_bytes(void)
+{
+	for (int c = 0; c < 0x20; c++)
+		special_byte[c] = (c != '\t' && c != '\n');
+	special_byte['<'] = special_byte['>'] = special_byte['&'] = true;
+	special_byte['"'] = true;
+	special_byte[0xEF] = true;	/* may start U+FFFE / U+FFFF in UTF-8 */
+	special_byte_ready = true;
+}
+
+/*
+ * Write s, escaped, at p, which has room for len * MAX_ESCAPE_GROWTH bytes.
+ * Returns the new end.
+ */
+static char *
+put_escaped(char *p, const char *s, size_t len, bool utf8)
+{
+	const unsigned char *in = (const unsigned char *) s;
+	const unsigned char *end = in + len;
+
+	while (in < end)
+	{
+		const unsigned char *run = in;
+		size_t		n;
+
+		while (in < end && !special_byte[*in])
+			in++;
+		n = in - run;
+		memcpy(p, run, n);
+		p += n;
+		if (in == end)
+			break;
+
+		switch (*in)
+		{
+			case '<':
+				memcpy(p, "&lt;", 4);
+				p += 4;
+				break;
+			case '>':
+				memcpy(p, "&gt;", 4);
+				p += 4;
+				break;
+			case '&':
+				memcpy(p, "&amp;", 5);
+				p += 5;
+				break;
+			case '"':
+				memcpy(p, "&quot;", 6);
+				p += 6;
+				break;
+			case '\r':
+				memcpy(p, "&#xD;", 5);
+				p += 5;
+				break;
+			case 0xEF:
+				if (utf8 && end - in >= 3 && in[1] == 0xBF &&
+					(in[2] == 0xBE || in[2] == 0xBF))
+				{
+					memcpy(p, "&#xFFFD;", 8);
+					p += 8;
+					in += 2;
+				}
+				else
+					*p++ = (char) *in;
+				break;
+			default:			/* a C0 control character */
+				memcpy(p, "&#xFFFD;", 8);
+				p += 8;
+				break;
+		}
+		in++;
+	}
+	return p;
+}
+
 static void
 append_escaped(StringInfo out, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *) s;
-	const unsigned char *end = p + len;
-	const unsigned char *run = p;
-	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
-
-	for (; p < end; p++)
-	{
-		const char *rep;
-
-		if (*p >= 0x20 && *p != '<' && *p != '>' && *p != '&' && *p != '"')
-		{
-			/* U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8 */
-			if (!(utf8 && *p == 0xEF && end - p >= 3 && p[1] == 0xBF &&
-				  (p[2] == 0xBE || p[2] == 0xBF)))
-				continue;
-			appendBinaryStringInfo(out, (const char *) run, p - run);
-			appendStringInfoString(out, "&#xFFFD;");
-			p += 2;
-			run = p + 1;
-			continue;
-		}
-		switch (*p)
-		{
-			case '<':
-				rep = "&lt;";
-				break;
-			case '>':
-				rep = "&gt;";
-				break;
-			case '&':
-				rep = "&amp;";
-				break;
-			case '"':
-				rep = "&quot;";
-				break;
-			case '\t':
-			case '\n':
-				continue;
-			case '\r':
-				rep = "&#xD;";
-				break;
-			default:
-				rep = "&#xFFFD;";
-				break;
-		}
-		appendBinaryStringInfo(out, (const char *) run, p - run);
-		appendStringInfoString(out, rep);
-		run = p + 1;
-	}
-	appendBinaryStringInfo(out, (const char *) run, p - run);
+	enlargeStringInfo(out, len * MAX_ESCAPE_GROWTH);
+	out->len = put_escaped(out->data + out->len, s, len,
+						   GetDatabaseEncoding() == PG_UTF8) - out->data;
+	out->data[out->len] = '\0';
 }
 
 /* <name>value</name>, or nothing at all when value is NULL */
 static void
 append_element(StringInfo out, const char *name, const char *value)
 {
+	size_t		nlen;
+
 	if (value == NULL)
 		return;
-	appendStringInfo(out, "<%s>", name);
+	nlen = strlen(name);
+	appendStringInfoChar(out, '<');
+	appendBinaryStringInfo(out, name, nlen);
+	appendStringInfoChar(out, '>');
 	append_escaped(out, value, strlen(value));
-	appendStringInfo(out, "</%s>", name);
+	APPEND_LITERAL(out, "</");
+	appendBinaryStringInfo(out, name, nlen);
+	appendStringInfoChar(out, '>');
+}
+
+static inline char *
+put_int8(char *p, int64 value)
+{
+#if PG_VERSION_NUM >= 140000
+	return p + pg_lltoa(value, p);
+#else
+	pg_lltoa(value, p);
+	return p + strlen(p);
+#endif
+}
+
+static inline char *
+put_digits(char *p, int value, int width)
+{
+	for (int i = width - 1; i >= 0; i--)
+	{
+		p[i] = '0' + value % 10;
+		value /= 10;
+	}
+	return p + width;
 }
 
 /*
  * xs:dateTime with milliseconds and an offset, from broken-down fields and
  * PostgreSQL's zone offset (seconds west of Greenwich).
  */
-static void
-append_datetime_fields(StringInfo out, struct pg_tm *tm, fsec_t fsec, int tz)
+static char *
+put_datetime(char *p, const struct pg_tm *tm, fsec_t fsec, int tz)
 {
 	int			east = -tz;
+	int			year = tm->tm_year;
 
 	/* xs:dateTime (XML Schema 1.0) has no year 0: 1 BC is -0001 */
-	if (tm->tm_year > 0)
-		appendStringInfo(out, "%04d", tm->tm_year);
-	else
-		appendStringInfo(out, "-%04d", 1 - tm->tm_year);
-	appendStringInfo(out, "-%02d-%02dT%02d:%02d:%02d.%03d",
-					 tm->tm_mon, tm->tm_mday, tm->tm_hour, tm->tm_min,
-					 tm->tm_sec, (int) (fsec / 1000));
+	if (year <= 0)
+	{
+		*p++ = '-';
+		year = 1 - year;
+	}
+	p = put_digits(p, year, year > 9999 ? (year > 99999 ? 6 : 5) : 4);
+	*p++ = '-';
+	p = put_digits(p, tm->tm_mon, 2);
+	*p++ = '-';
+	p = put_digits(p, tm->tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, tm->tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, tm->tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, tm->tm_sec, 2);
+	*p++ = '.';
+	p = put_digits(p, (int) (fsec / 1000), 3);
 	if (east == 0)
-		appendStringInfoChar(out, 'Z');
+		*p++ = 'Z';
 	else
-		appendStringInfo(out, "%c%02d:%02d", east < 0 ? '-' : '+',
-						 abs(east) / 3600, (abs(east) / 60) % 60);
+	{
+		*p++ = east < 0 ? '-' : '+';
+		east = abs(east);
+		p = put_digits(p, east / 3600, 2);
+		*p++ = ':';
+		p = put_digits(p, (east / 60) % 60, 2);
+	}
+	return p;
 }
 
 /*
  * A timestamp column value (a wall-clock time in the session's zone, since
  * the query casts timestamptz columns to timestamp) with the zone's offset
- * at that time.  Returns false for infinity, which xs:dateTime cannot say.
+ * at that time.  Returns NULL for infinity, which xs:dateTime cannot say.
  */
-static bool
-append_timestamp(StringInfo out, Timestamp ts)
+static char *
+put_timestamp(char *p, Timestamp ts)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
-		return false;
+		return NULL;
 	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -152,8 +244,7 @@ append_timestamp(StringInfo out, Timestamp ts)
 					 errmsg("timestamp out of range")));
 		tz = 0;
 	}
-	append_datetime_fields(out, &tm, fsec, tz);
-	return true;
+	return put_datetime(p, &tm, fsec, tz);
 }
 
 static void
@@ -165,16 +256,9 @@ append_now(StringInfo out)
 
 	if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "current time out of range");
-	append_datetime_fields(out, &tm, fsec, tz);
-}
-
-static void
-append_int8(StringInfo out, int64 value)
-{
-	char		buf[MAXINT8LEN + 1];
-
-	pg_lltoa(value, buf);
-	appendStringInfoString(out, buf);
+	enlargeStringInfo(out, MAX_DATETIME_LEN);
+	out->len = put_datetime(out->data + out->len, &tm, fsec, tz) - out->data;
+	out->data[out->len] = '\0';
 }
 
 /*
@@ -183,135 +267,208 @@ append_int8(StringInfo out, int64 value)
  * request's password is never echoed (the Java cell does echo it).
  */
 static void
-write_head(StringInfo out, const OntRequest *req, const char *status_type,
+write_head(StringInfo out, const OntRequest *req, bool done,
 		   const char *status_text)
 {
-	appendStringInfoString(out,
-						   "<" HIVE_PREFIX ":response xmlns:" HIVE_PREFIX "=\"" ONT_HIVE_NS "\""
-						   " xmlns:" CELL_PREFIX "=\"" ONT_CELL_NS "\">\n"
-						   "<message_header>\n"
-						   "<i2b2_version_compatible>1.1</i2b2_version_compatible>\n"
-						   "<hl7_version_compatible>2.4</hl7_version_compatible>\n"
-						   "<sending_application><application_name>Ontology Cell</application_name>"
-						   "<application_version>1.700</application_version></sending_application>\n"
-						   "<sending_facility><facility_name>i2b2 Hive</facility_name></sending_facility>\n");
+	if (!special_byte_ready)
+		init_special_bytes();
+
+	/* room for the varlena header of the xml datum this buffer becomes */
+	if (out->len == 0)
+		appendStringInfoSpaces(out, VARHDRSZ);
+
+	APPEND_LITERAL(out,
+				   "<" HIVE_PREFIX ":response xmlns:" HIVE_PREFIX "=\"" ONT_HIVE_NS "\""
+				   " xmlns:" CELL_PREFIX "=\"" ONT_CELL_NS "\">\n"
+				   "<message_header>\n"
+				   "<i2b2_version_compatible>1.1</i2b2_version_compatible>\n"
+				   "<hl7_version_compatible>2.4</hl7_version_compatible>\n"
+				   "<sending_application><application_name>Ontology Cell</application_name>"
+				   "<application_version>1.700</application_version></sending_application>\n"
+				   "<sending_facility><facility_name>i2b2 Hive</facility_name></sending_facility>\n");
 	if (req->sending_app_name || req->sending_app_version)
 	{
-		appendStringInfoString(out, "<receiving_application>");
+		APPEND_LITERAL(out, "<receiving_application>");
 		append_element(out, "application_name", req->sending_app_name);
 		append_element(out, "application_version", req->sending_app_version);
-		appendStringInfoString(out, "</receiving_application>\n");
+		APPEND_LITERAL(out, "</receiving_application>\n");
 	}
 	if (req->sending_facility)
 	{
-		appendStringInfoString(out, "<receiving_facility>");
+		APPEND_LITERAL(out, "<receiving_facility>");
 		append_element(out, "facility_name", req->sending_facility);
-		appendStringInfoString(out, "</receiving_facility>\n");
+		APPEND_LITERAL(out, "</receiving_facility>\n");
 	}
-	appendStringInfoString(out, "<datetime_of_message>");
+	APPEND_LITERAL(out, "<datetime_of_message>");
 	append_now(out);
-	appendStringInfoString(out, "</datetime_of_message>\n");
+	APPEND_LITERAL(out, "</datetime_of_message>\n");
 	if (req->security_domain || req->security_username)
 	{
-		appendStringInfoString(out, "<security>");
+		APPEND_LITERAL(out, "<security>");
 		append_element(out, "domain", req->security_domain);
 		append_element(out, "username", req->security_username);
-		appendStringInfoString(out, "</security>\n");
+		APPEND_LITERAL(out, "</security>\n");
 	}
-	appendStringInfoString(out, "<message_control_id>");
+	APPEND_LITERAL(out, "<message_control_id>");
 	append_element(out, "session_id", req->session_id);
 	append_element(out, "message_num", req->message_num);
-	appendStringInfoString(out,
-						   "<instance_num>1</instance_num></message_control_id>\n"
-						   "<processing_id><processing_id>P</processing_id>"
-						   "<processing_mode>I</processing_mode></processing_id>\n"
-						   "<accept_acknowledgement_type>AL</accept_acknowledgement_type>\n"
-						   "<application_acknowledgement_type>AL</application_acknowledgement_type>\n"
-						   "<country_code>US</country_code>\n");
+	APPEND_LITERAL(out,
+				   "<instance_num>1</instance_num></message_control_id>\n"
+				   "<processing_id><processing_id>P</processing_id>"
+				   "<processing_mode>I</processing_mode></processing_id>\n"
+				   "<accept_acknowledgement_type>AL</accept_acknowledgement_type>\n"
+				   "<application_acknowledgement_type>AL</application_acknowledgement_type>\n"
+				   "<country_code>US</country_code>\n");
 	if (req->project_id)
 	{
 		append_element(out, "project_id", req->project_id);
 		appendStringInfoChar(out, '\n');
 	}
-	appendStringInfo(out,
-					 "</message_header>\n"
-					 "<response_header>\n"
-					 "<result_status><status type=\"%s\">", status_type);
+	if (done)
+		APPEND_LITERAL(out,
+					   "</message_header>\n"
+					   "<response_header>\n"
+					   "<result_status><status type=\"DONE\">");
+	else
+		APPEND_LITERAL(out,
+					   "</message_header>\n"
+					   "<response_header>\n"
+					   "<result_status><status type=\"ERROR\">");
 	append_escaped(out, status_text, strlen(status_text));
-	appendStringInfoString(out,
-						   "</status></result_status>\n"
-						   "</response_header>\n");
+	APPEND_LITERAL(out,
+				   "</status></result_status>\n"
+				   "</response_header>\n");
 }
 
 void
 ont_write_response_start(StringInfo out, const OntRequest *req)
 {
-	write_head(out, req, "DONE", "Ontology processing completed");
-	appendStringInfoString(out,
-						   "<message_body>\n"
-						   "<" CELL_PREFIX ":ontology_process_status_list>\n");
+	write_head(out, req, true, "Ontology processing completed");
+	APPEND_LITERAL(out,
+				   "<message_body>\n"
+				   "<" CELL_PREFIX ":ontology_process_status_list>\n");
 }
 
-/* One ontology_process_status; children in the XSD's order, NULLs left out */
+/* element names of the row's children, in the XSD's order, with lengths */
+#define TAG(name) {"<" name ">", "</" name ">", sizeof(name) + 1, sizeof(name) + 2}
+static const struct
+{
+	const char *open;
+	const char *close;
+	int			open_len;
+	int			close_len;
+}			row_tags[ONT_NUM_COLUMNS] = {
+	TAG("process_id"), TAG("process_type_cd"), TAG("process_step_cd"),
+	TAG("start_date"), TAG("end_date"), TAG("process_status_cd"),
+	TAG("crc_upload_id"), TAG("message")
+};
+
+#define ROW_OPEN "<ontology_process_status>"
+#define ROW_CLOSE "</ontology_process_status>\n"
+
+/*
+ * One ontology_process_status; children in the XSD's order, NULLs left out.
+ * The room a row can need is known before it is written: ensure it once,
+ * then store without further checks.
+ */
 void
 ont_write_row(StringInfo out, Datum *values, bool *nulls)
 {
-	static const char *const names[ONT_NUM_COLUMNS] = {
-		"process_id", "process_type_cd", "process_step_cd", "start_date",
-		"end_date", "process_status_cd", "crc_upload_id", "message"
-	};
+	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
+	text	   *texts[ONT_NUM_COLUMNS];
+	size_t		need = sizeof(ROW_OPEN) + sizeof(ROW_CLOSE);
+	char	   *p;
 
-	appendStringInfoString(out, "<ontology_process_status>");
 	for (int i = 0; i < ONT_NUM_COLUMNS; i++)
 	{
-		int			mark = out->len;
-
 		if (nulls[i])
 			continue;
-		appendStringInfo(out, "<%s>", names[i]);
+		need += row_tags[i].open_len + row_tags[i].close_len;
 		switch ((OntColumn) i)
 		{
 			case ONT_COL_PROCESS_ID:
 			case ONT_COL_CRC_UPLOAD_ID:
-				append_int8(out, DatumGetInt64(values[i]));
+				need += MAXINT8LEN;
 				break;
 			case ONT_COL_START_DATE:
 			case ONT_COL_END_DATE:
-				if (!append_timestamp(out, DatumGetTimestamp(values[i])))
+				need += MAX_DATETIME_LEN;
+				break;
+			default:
+				texts[i] = DatumGetTextPP(values[i]);
+				need += VARSIZE_ANY_EXHDR(texts[i]) * MAX_ESCAPE_GROWTH;
+				break;
+		}
+	}
+	enlargeStringInfo(out, need);
+
+	p = out->data + out->len;
+	memcpy(p, ROW_OPEN, sizeof(ROW_OPEN) - 1);
+	p += sizeof(ROW_OPEN) - 1;
+	for (int i = 0; i < ONT_NUM_COLUMNS; i++)
+	{
+		char	   *element = p;
+
+		if (nulls[i])
+			continue;
+		memcpy(p, row_tags[i].open, row_tags[i].open_len);
+		p += row_tags[i].open_len;
+		switch ((OntColumn) i)
+		{
+			case ONT_COL_PROCESS_ID:
+			case ONT_COL_CRC_UPLOAD_ID:
+				p = put_int8(p, DatumGetInt64(values[i]));
+				break;
+			case ONT_COL_START_DATE:
+			case ONT_COL_END_DATE:
+				p = put_timestamp(p, DatumGetTimestamp(values[i]));
+				if (p == NULL)
 				{
 					/* infinity: leave the element out, as for NULL */
-					out->len = mark;
-					out->data[mark] = '\0';
+					p = element;
 					continue;
 				}
 				break;
 			default:
-				{
-					text	   *t = DatumGetTextPP(values[i]);
-
-					append_escaped(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-				}
+				p = put_escaped(p, VARDATA_ANY(texts[i]),
+								VARSIZE_ANY_EXHDR(texts[i]), utf8);
 				break;
 		}
-		appendStringInfo(out, "</%s>", names[i]);
+		memcpy(p, row_tags[i].close, row_tags[i].close_len);
+		p += row_tags[i].close_len;
 	}
-	appendStringInfoString(out, "</ontology_process_status>\n");
+	memcpy(p, ROW_CLOSE, sizeof(ROW_CLOSE) - 1);
+	p += sizeof(ROW_CLOSE) - 1;
+	out->len = p - out->data;
+	out->data[out->len] = '\0';
 }
 
 void
 ont_write_response_end(StringInfo out)
 {
-	appendStringInfoString(out,
-						   "</" CELL_PREFIX ":ontology_process_status_list>\n"
-						   "</message_body>\n"
-						   "</" HIVE_PREFIX ":response>");
+	APPEND_LITERAL(out,
+				   "</" CELL_PREFIX ":ontology_process_status_list>\n"
+				   "</message_body>\n"
+				   "</" HIVE_PREFIX ":response>");
 }
 
 void
 ont_write_error_response(StringInfo out, const OntRequest *req,
 						 const char *message)
 {
-	write_head(out, req, "ERROR", message);
-	appendStringInfoString(out, "<message_body/>\n"
-						   "</" HIVE_PREFIX ":response>");
+	resetStringInfo(out);
+	write_head(out, req, false, message);
+	APPEND_LITERAL(out, "<message_body/>\n"
+				   "</" HIVE_PREFIX ":response>");
+}
+
+/*
+ * The finished buffer as the xml datum: its first VARHDRSZ bytes were kept
+ * free for the header by write_head.
+ */
+xmltype *
+ont_response_datum(StringInfo out)
+{
+	SET_VARSIZE(out->data, out->len);
+	return (xmltype *) out->data;
 }

@@ -11,6 +11,12 @@
  * integer or numeric crc_upload_id; text or varchar message; timestamp,
  * timestamptz or date dates) onto the row type ontstatus.process_status_row.
  *
+ * Plans are prepared once per backend for each table and filter shape and
+ * kept (SPI_keepplan); the plan cache revalidates them when the table or
+ * anything they depend on changes, and a different table is a different
+ * entry.  Rows go straight from the executor to the caller's callback
+ * through a DestReceiver: no tuple is copied on the way.
+ *
  *-------------------------------------------------------------------------
  */
 #include "ontstatus.h"
@@ -18,10 +24,23 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 /* the most parameters a query can have: id, two codes, four times, limit */
 #define ONT_MAX_PARAMS 8
+
+/* filter bits of a query's shape */
+#define SHAPE_PROCESS_ID		0x01
+#define SHAPE_TYPE_CD			0x02
+#define SHAPE_STATUS_CD			0x04
+#define SHAPE_TIME(b)			(0x08 << (b))
+
+/* plans kept per backend; a workload uses a handful of shapes and tables */
+#define ONT_PLAN_CACHE_SIZE 32
 
 static const char *const select_list =
 "SELECT CAST(t.process_id AS pg_catalog.int8),"
@@ -46,25 +65,150 @@ static const struct
 	[ONT_ENDED_TO] = {"end_date", "<="},
 };
 
+typedef struct PlanEntry
+{
+	char	   *table;			/* quoted qualified name, in TopMemoryContext */
+	int			shape;
+	SPIPlanPtr	plan;
+} PlanEntry;
+
+static PlanEntry plan_cache[ONT_PLAN_CACHE_SIZE];
+static int	plan_cache_used = 0;
+static int	plan_cache_next = 0;	/* the slot replaced when full */
+
 typedef struct QueryParams
 {
-	StringInfoData sql;
+	int			shape;
 	int			nargs;
 	Oid			types[ONT_MAX_PARAMS];
 	Datum		values[ONT_MAX_PARAMS];
 } QueryParams;
 
-/* Add "column op $n" to the WHERE clause, with value as parameter $n. */
+/* Feeds each result row to the caller's callback, without copying it. */
+typedef struct RowReceiver
+{
+	DestReceiver pub;
+	OntRowCallback callback;
+	void	   *arg;
+	uint64		rows;
+} RowReceiver;
+
 static void
-add_condition(QueryParams *p, const char *column, const char *op,
-			  Oid type, Datum value)
+add_param(QueryParams *p, int bit, Oid type, Datum value)
 {
 	Assert(p->nargs < ONT_MAX_PARAMS);
+	p->shape |= bit;
 	p->types[p->nargs] = type;
 	p->values[p->nargs] = value;
 	p->nargs++;
-	appendStringInfo(&p->sql, "%s t.%s OPERATOR(pg_catalog.%s) $%d",
-					 p->nargs == 1 ? " WHERE" : " AND", column, op, p->nargs);
+}
+
+/* The parameters of q, in the order build_sql numbers them. */
+static void
+collect_params(const OntStatusQuery *q, QueryParams *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (q->has_process_id)
+		add_param(p, SHAPE_PROCESS_ID, INT8OID, Int64GetDatum(q->process_id));
+	if (q->process_type_cd)
+		add_param(p, SHAPE_TYPE_CD, TEXTOID, CStringGetTextDatum(q->process_type_cd));
+	if (q->process_status_cd)
+		add_param(p, SHAPE_STATUS_CD, TEXTOID, CStringGetTextDatum(q->process_status_cd));
+	for (int b = 0; b < ONT_NUM_TIME_BOUNDS; b++)
+		if (q->has_time[b])
+			add_param(p, SHAPE_TIME(b), TIMESTAMPTZOID, TimestampTzGetDatum(q->time[b]));
+	/* the row limit is always the last parameter */
+	p->types[p->nargs] = INT8OID;
+	p->values[p->nargs] = Int64GetDatum((int64) q->max_rows);
+	p->nargs++;
+}
+
+/* The statement for a table and shape; $n as collect_params numbers them. */
+static char *
+build_sql(const char *table, int shape)
+{
+	StringInfoData sql;
+	int			n = 0;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "%s%s t", select_list, table);
+
+#define CONDITION(bit, column, op) \
+	if (shape & (bit)) \
+		appendStringInfo(&sql, "%s t.%s OPERATOR(pg_catalog.%s) $%d", \
+						 n == 0 ? " WHERE" : " AND", (column), (op), n + 1), n++
+
+	CONDITION(SHAPE_PROCESS_ID, "process_id", "=");
+	CONDITION(SHAPE_TYPE_CD, "process_type_cd", "=");
+	CONDITION(SHAPE_STATUS_CD, "process_status_cd", "=");
+	for (int b = 0; b < ONT_NUM_TIME_BOUNDS; b++)
+		CONDITION(SHAPE_TIME(b), time_bounds[b].column, time_bounds[b].op);
+#undef CONDITION
+
+	appendStringInfo(&sql, " ORDER BY t.process_id LIMIT $%d", n + 1);
+	return sql.data;
+}
+
+/* The kept plan for this table and shape, prepared on first use. */
+static SPIPlanPtr
+get_plan(const char *table, const QueryParams *p)
+{
+	PlanEntry  *e;
+	SPIPlanPtr	plan;
+	char	   *sql;
+
+	for (int i = 0; i < plan_cache_used; i++)
+	{
+		e = &plan_cache[i];
+		if (e->shape == p->shape && strcmp(e->table, table) == 0)
+			return e->plan;
+	}
+
+	sql = build_sql(table, p->shape);
+	plan = SPI_prepare(sql, p->nargs, (Oid *) p->types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+
+	/* take a slot, a free one or the oldest, once nothing can fail */
+	table = MemoryContextStrdup(TopMemoryContext, table);
+	SPI_keepplan(plan);
+	if (plan_cache_used < ONT_PLAN_CACHE_SIZE)
+		e = &plan_cache[plan_cache_used++];
+	else
+	{
+		e = &plan_cache[plan_cache_next];
+		plan_cache_next = (plan_cache_next + 1) % ONT_PLAN_CACHE_SIZE;
+		SPI_freeplan(e->plan);
+		pfree(e->table);
+	}
+	e->table = (char *) table;
+	e->shape = p->shape;
+	e->plan = plan;
+	pfree(sql);
+	return plan;
+}
+
+static bool
+receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	RowReceiver *r = (RowReceiver *) self;
+
+	slot_getallattrs(slot);
+	r->callback(r->arg, slot->tts_values, slot->tts_isnull);
+	r->rows++;
+	return true;
+}
+
+static void
+receiver_startup(DestReceiver *self pg_attribute_unused(),
+				 int operation pg_attribute_unused(),
+				 TupleDesc typeinfo pg_attribute_unused())
+{
+}
+
+static void
+receiver_noop(DestReceiver *self pg_attribute_unused())
+{
 }
 
 /*
@@ -77,52 +221,63 @@ ont_run_query(const char *table, const OntStatusQuery *q,
 			  OntRowCallback callback, void *arg)
 {
 	QueryParams p;
+	SPIPlanPtr	plan;
+	RowReceiver receiver;
 	int			rc;
-	uint64		nrows;
 
-	memset(&p, 0, sizeof(p));
-	initStringInfo(&p.sql);
-	appendStringInfoString(&p.sql, select_list);
-	appendStringInfo(&p.sql, "%s t", table);
-
-	if (q->has_process_id)
-		add_condition(&p, "process_id", "=", INT8OID, Int64GetDatum(q->process_id));
-	if (q->process_type_cd)
-		add_condition(&p, "process_type_cd", "=", TEXTOID,
-					  CStringGetTextDatum(q->process_type_cd));
-	if (q->process_status_cd)
-		add_condition(&p, "process_status_cd", "=", TEXTOID,
-					  CStringGetTextDatum(q->process_status_cd));
-	for (int b = 0; b < ONT_NUM_TIME_BOUNDS; b++)
-		if (q->has_time[b])
-			add_condition(&p, time_bounds[b].column, time_bounds[b].op,
-						  TIMESTAMPTZOID, TimestampTzGetDatum(q->time[b]));
-
-	p.types[p.nargs] = INT8OID;
-	p.values[p.nargs] = Int64GetDatum((int64) q->max_rows);
-	p.nargs++;
-	appendStringInfo(&p.sql, " ORDER BY t.process_id LIMIT $%d", p.nargs);
+	collect_params(q, &p);
 
 	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	plan = get_plan(table, &p);
 
-	rc = SPI_execute_with_args(p.sql.data, p.nargs, p.types, p.values, NULL,
-							   true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = receive_row;
+	receiver.pub.rStartup = receiver_startup;
+	receiver.pub.rShutdown = receiver_noop;
+	receiver.pub.rDestroy = receiver_noop;
+	receiver.pub.mydest = DestNone;
+	receiver.callback = callback;
+	receiver.arg = arg;
 
-	nrows = SPI_processed;
-	for (uint64 i = 0; i < nrows; i++)
+#if PG_VERSION_NUM >= 140000
 	{
-		Datum		values[ONT_NUM_COLUMNS];
-		bool		nulls[ONT_NUM_COLUMNS];
+		SPIExecuteOptions options;
+		ParamListInfo params = makeParamList(p.nargs);
 
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-						  values, nulls);
-		callback(arg, values, nulls);
+		for (int i = 0; i < p.nargs; i++)
+		{
+			params->params[i].value = p.values[i];
+			params->params[i].isnull = false;
+			params->params[i].pflags = PARAM_FLAG_CONST;
+			params->params[i].ptype = p.types[i];
+		}
+		memset(&options, 0, sizeof(options));
+		options.params = params;
+		options.read_only = true;
+		options.dest = &receiver.pub;
+		rc = SPI_execute_plan_extended(plan, &options);
+		/* SPI says SELECT only when it keeps the rows itself */
+		if (rc == SPI_OK_UTILITY)
+			rc = SPI_OK_SELECT;
 	}
+#else
+	rc = SPI_execute_plan(plan, p.values, NULL, true, 0);
+	if (rc == SPI_OK_SELECT)
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			Datum		values[ONT_NUM_COLUMNS];
+			bool		nulls[ONT_NUM_COLUMNS];
+
+			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+							  values, nulls);
+			callback(arg, values, nulls);
+			receiver.rows++;
+		}
+#endif
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 
 	SPI_finish();
-	pfree(p.sql.data);
-	return nrows;
+	return receiver.rows;
 }
