@@ -49,9 +49,9 @@ FROM (VALUES
 ) AS t(label, r),
 LATERAL (SELECT ontstatus.get_ont_process_status(r) AS resp) AS c;
 
--- Within the limits, libxml2's own: with the size limit raised, 200,000
--- nested elements stop at libxml2's depth limit and 60 MB of text at its
--- text node limit, both without reading the whole thing into a tree.
+-- Within the limits, the parser's own: with the size limit raised, 200,000
+-- nested elements stop at libxml2's depth limit and 60 MB of text at the
+-- 10 MB a value may have, without either being read into memory whole.
 SET ontstatus.max_request_bytes = '100MB';
 SELECT label, regress.status(resp) AS response
 FROM (VALUES

@@ -149,6 +149,14 @@ SELECT (xpath('/*/message_header/security', ontstatus.get_ont_process_status(
 <security><domain>a&amp;b&lt;c&gt;"d"</domain><username>Jürgen</username><password>pw</password></security>
 </message_header><message_body><get_ont_process_status/></message_body></ns6:request>')))[1];
 
+-- the text is read as what it is (here UTF-8), whatever encoding its XML
+-- declaration claims
+SELECT (xpath('/*/message_header/security', ontstatus.get_ont_process_status(
+'<?xml version="1.0" encoding="ISO-8859-1"?>
+<ns6:request xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_header>
+<security><domain>i2b2demo</domain><username>Jürgen</username></security>
+</message_header><message_body><get_ont_process_status/></message_body></ns6:request>')))[1];
+
 -- a bare request has no header to echo: the cell's own fields only
 \pset format unaligned
 SELECT regress.masked(ontstatus.get_ont_process_status(regress.req('<process_id>26</process_id>')));

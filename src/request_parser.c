@@ -9,6 +9,13 @@
  * backend side (request.c) wraps it in pg_xml_init/PG_TRY and maps errors
  * to SQLSTATEs.
  *
+ * libxml2 is used through SAX2 callbacks: no tree is built.  The handlers
+ * follow the few element paths a request can hold (a stack of roles, one
+ * per open element) and collect the text of the fields they know; all
+ * else is skipped.  This takes half the time of building a tree, and the
+ * parser's own checks - well-formedness, namespaces, nesting depth, the
+ * size of text - are the same.
+ *
  * What the parser refuses or ignores, and why:
  * - No DTD is ever read: a DOCTYPE stops the parse at once (SOAP-style
  *   messages never carry one), so there is no entity expansion and nothing
@@ -24,6 +31,8 @@
  *   quadratic time, and a 1 MB start tag of short attributes keeps it busy
  *   for minutes.  i2b2 elements carry a handful (namespace declarations
  *   included).
+ * - A document that is not well-formed is reported as such, even when a
+ *   bad value came before the point where it breaks: as a tree parser would.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,7 +42,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <libxml/parserInternals.h>
 
 #include "request_parser.h"
 
@@ -41,12 +50,81 @@
 #define ONT_STRINGIFY(x) ONT_STRINGIFY2(x)
 #define ONT_STRINGIFY2(x) #x
 
+/* What an open element is to us. */
+typedef enum Role
+{
+	R_IGNORE = 0,				/* unknown, or below what we read */
+	R_REQUEST,					/* the i2b2 envelope */
+	R_HEADER,					/* message_header */
+	R_APP,						/* message_header/sending_application */
+	R_FACILITY,					/* message_header/sending_facility */
+	R_SECURITY,					/* message_header/security */
+	R_CONTROL,					/* message_header/message_control_id */
+	R_BODY,						/* message_body */
+	R_OPS,						/* get_ont_process_status */
+	R_RANGE,					/* process_start_date or process_end_date */
+	R_FIELD						/* an element whose text we collect */
+} Role;
+
+/* The text fields we collect. */
+typedef enum Field
+{
+	F_APP_NAME = 0,
+	F_APP_VERSION,
+	F_FACILITY,
+	F_DOMAIN,
+	F_USERNAME,
+	F_SESSION_ID,
+	F_MESSAGE_NUM,
+	F_PROJECT_ID,
+	F_PROCESS_ID,
+	F_TYPE_CD,
+	F_STATUS_CD,
+	F_TIME,						/* + OntTimeBound */
+	NUM_FIELDS = F_TIME + ONT_NUM_TIME_BOUNDS
+} Field;
+
+/* Our roles nest at most 5 deep (request/message_body/ops/range/time). */
+#define MAX_FRAMES 8
+
+typedef struct Frame
+{
+	Role		role;
+	int			field;			/* R_FIELD: which; R_RANGE: first bound */
+	const char *ns;				/* namespace its children may be in */
+} Frame;
+
 typedef struct ParseCtx
 {
 	OntRequest *req;
+	OntParseState *state;
 	OntAllocFn	alloc;
 	void	   *alloc_arg;
+
+	int			depth;			/* open elements */
+	Frame		frames[MAX_FRAMES];
+
+	/* each known element is read the first time only */
+	bool		seen_header;
+	bool		seen_body;
+	bool		seen_app;
+	bool		seen_facility;
+	bool		seen_security;
+	bool		seen_control;
+	int			ops_count;		/* get_ont_process_status elements */
+	bool		seen_range[2];
+	bool		seen_field[NUM_FIELDS];
+
+	/* the text of the field being read */
+	char	   *text;
+	size_t		text_len;
+	size_t		text_cap;
 } ParseCtx;
+
+#define NO_REQUEST_DETAIL \
+	"Expected an i2b2 request message (root element \"request\" in namespace " \
+	ONT_HIVE_NS ") or a get_ont_process_status element in namespace " \
+	ONT_CELL_NS " or in no namespace."
 
 static bool set_error(OntRequest *req, OntParseError code,
 					  const char *detail, const char *fmt,...)
@@ -100,63 +178,6 @@ static bool
 is_xml_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Does node's namespace match ns?  NULL ns means "no namespace". */
-static bool
-ns_is(xmlNodePtr node, const char *ns)
-{
-	if (node->ns == NULL || node->ns->href == NULL)
-		return ns == NULL;
-	return ns != NULL && strcmp((const char *) node->ns->href, ns) == 0;
-}
-
-/*
- * Children of i2b2 elements are unqualified, but some clients qualify them
- * with the parent's namespace; both are accepted.
- */
-static bool
-is_child(xmlNodePtr node, const char *name, const char *parent_ns)
-{
-	return node->type == XML_ELEMENT_NODE &&
-		strcmp((const char *) node->name, name) == 0 &&
-		(ns_is(node, NULL) || ns_is(node, parent_ns));
-}
-
-/*
- * The character data directly inside an element, as one allocated string.
- * Returns NULL (with the error set) only when out of memory.
- */
-static char *
-element_text(ParseCtx *pc, xmlNodePtr elem)
-{
-	size_t		len = 0;
-	char	   *result;
-	char	   *p;
-
-	for (xmlNodePtr c = elem->children; c; c = c->next)
-		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-			c->content)
-			len += strlen((const char *) c->content);
-
-	result = pc->alloc(pc->alloc_arg, len + 1);
-	if (result == NULL)
-	{
-		set_error(pc->req, ONT_ERR_NOMEM, NULL, "out of memory");
-		return NULL;
-	}
-	p = result;
-	for (xmlNodePtr c = elem->children; c; c = c->next)
-		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-			c->content)
-		{
-			size_t		l = strlen((const char *) c->content);
-
-			memcpy(p, c->content, l);
-			p += l;
-		}
-	*p = '\0';
-	return result;
 }
 
 /* Trim XML white space in place; returns the start of the trimmed text. */
@@ -293,331 +314,6 @@ ont_parse_datetime(const char *s, OntDateTime *dt)
 }
 
 /*
- * Each filter may appear once.  seen[] is indexed by the caller's slot.
- */
-static bool
-first_time(ParseCtx *pc, bool *seen, const char *what)
-{
-	if (*seen)
-		return set_error(pc->req, ONT_ERR_AMBIGUOUS,
-						 "Each filter may appear at most once in a request.",
-						 "ambiguous request: more than one %s element", what);
-	*seen = true;
-	return true;
-}
-
-/* An optional code filter: blank means no filter, anything else is exact. */
-static bool
-parse_code(ParseCtx *pc, xmlNodePtr elem, bool *seen, char **result)
-{
-	char	   *text;
-	const char *p;
-
-	if (!first_time(pc, seen, (const char *) elem->name))
-		return false;
-	if ((text = element_text(pc, elem)) == NULL)
-		return false;
-	for (p = text; is_xml_space(*p); p++)
-		;
-	*result = (*p == '\0') ? NULL : text;
-	return true;
-}
-
-/*
- * The trimmed text of a value element; *text is NULL when it is blank
- * ("no filter").  Returns false only when out of memory.
- */
-static bool
-value_text(ParseCtx *pc, xmlNodePtr elem, char **text)
-{
-	char	   *raw = element_text(pc, elem);
-
-	if (raw == NULL)
-		return false;
-	raw = trim(raw);
-	*text = (*raw == '\0') ? NULL : raw;
-	return true;
-}
-
-static bool
-parse_time(ParseCtx *pc, xmlNodePtr elem, const char *path, OntTimeBound b)
-{
-	OntRequest *req = pc->req;
-	char	   *text;
-	char		q[48];
-	OntParseError err;
-
-	if (!value_text(pc, elem, &text))
-		return false;
-	if (text == NULL)
-		return true;
-	err = ont_parse_datetime(text, &req->time[b]);
-	if (err == ONT_ERR_DATETIME_FORMAT)
-		return set_error(req, err,
-						 "Times must be xs:dateTime values: YYYY-MM-DDThh:mm:ss[.fraction][Z|(+|-)hh:mm].",
-						 "invalid %s: \"%s\"", path, quote_value(text, q, sizeof(q)));
-	if (err != ONT_OK)
-		return set_error(req, err,
-						 "A month, day, hour, minute, second or offset is out of range.",
-						 "%s out of range: \"%s\"", path, quote_value(text, q, sizeof(q)));
-	req->has_time[b] = true;
-	return true;
-}
-
-/* process_start_date or process_end_date: a start_time/end_time pair. */
-static bool
-parse_range(ParseCtx *pc, xmlNodePtr range, bool *seen, OntTimeBound from)
-{
-	bool		seen_bound[2] = {false, false};
-	char		path[64];
-
-	if (!first_time(pc, seen, (const char *) range->name))
-		return false;
-	for (xmlNodePtr c = range->children; c; c = c->next)
-	{
-		int			i;
-
-		if (is_child(c, "start_time", ONT_CELL_NS))
-			i = 0;
-		else if (is_child(c, "end_time", ONT_CELL_NS))
-			i = 1;
-		else
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", range->name, c->name);
-		if (!first_time(pc, &seen_bound[i], path) ||
-			!parse_time(pc, c, path, (OntTimeBound) (from + i)))
-			return false;
-	}
-	return true;
-}
-
-static bool
-parse_process_id(ParseCtx *pc, xmlNodePtr elem, bool *seen)
-{
-	OntRequest *req = pc->req;
-	char	   *text;
-	char		q[48];
-	OntParseError err;
-
-	if (!first_time(pc, seen, "process_id") || !value_text(pc, elem, &text))
-		return false;
-	if (text == NULL)
-		return true;
-	err = parse_int64(text, INT64_MIN, INT64_MAX, &req->process_id);
-	if (err == ONT_ERR_SYNTAX)
-		return set_error(req, err, "process_id must be an integer.",
-						 "invalid process_id: \"%s\"", quote_value(text, q, sizeof(q)));
-	if (err == ONT_ERR_RANGE)
-		return set_error(req, err, "process_id must fit in a bigint.",
-						 "process_id out of range: \"%s\"", quote_value(text, q, sizeof(q)));
-	req->has_process_id = true;
-	return true;
-}
-
-static bool
-parse_max_return_records(ParseCtx *pc, xmlNodePtr body)
-{
-	OntRequest *req = pc->req;
-
-	for (xmlAttrPtr a = body->properties; a; a = a->next)
-	{
-		char		buf[64];
-		char		q[48];
-		size_t		len = 0;
-		int64_t		v;
-		OntParseError err;
-
-		if (a->ns != NULL || strcmp((const char *) a->name, "max_return_records") != 0)
-			continue;
-		/* attribute values are short; anything long is garbage anyway */
-		for (xmlNodePtr t = a->children; t; t = t->next)
-		{
-			size_t		l;
-
-			if (t->type != XML_TEXT_NODE || t->content == NULL)
-				continue;
-			l = strlen((const char *) t->content);
-			if (l > sizeof(buf) - 1 - len)
-				l = sizeof(buf) - 1 - len;
-			memcpy(buf + len, t->content, l);
-			len += l;
-		}
-		buf[len] = '\0';
-		err = parse_int64(trim(buf), INT32_MIN, INT32_MAX, &v);
-		if (len == sizeof(buf) - 1 && err == ONT_OK)
-			err = ONT_ERR_RANGE;
-		if (err == ONT_ERR_SYNTAX)
-			return set_error(req, err, "max_return_records must be an integer.",
-							 "invalid max_return_records: \"%s\"",
-							 quote_value(trim(buf), q, sizeof(q)));
-		if (err == ONT_ERR_RANGE)
-			return set_error(req, err, "max_return_records must fit in an integer.",
-							 "max_return_records out of range: \"%s\"",
-							 quote_value(trim(buf), q, sizeof(q)));
-		if (v < 0)
-			return set_error(req, ONT_ERR_VALUE,
-							 "max_return_records must be zero (the default of 1000) or positive.",
-							 "max_return_records must not be negative: %lld", (long long) v);
-		req->max_return_records = (int32_t) v;
-	}
-	return true;
-}
-
-/* The filters inside get_ont_process_status. */
-static bool
-parse_body(ParseCtx *pc, xmlNodePtr body)
-{
-	OntRequest *req = pc->req;
-	bool		seen[6] = {false};
-
-	if (!parse_max_return_records(pc, body))
-		return false;
-	for (xmlNodePtr c = body->children; c; c = c->next)
-	{
-		bool		ok = true;
-
-		if (is_child(c, "process_id", ONT_CELL_NS))
-			ok = parse_process_id(pc, c, &seen[0]);
-		else if (is_child(c, "process_type_cd", ONT_CELL_NS))
-			ok = parse_code(pc, c, &seen[1], &req->process_type_cd);
-		else if (is_child(c, "process_status_cd", ONT_CELL_NS))
-			ok = parse_code(pc, c, &seen[2], &req->process_status_cd);
-		else if (is_child(c, "process_start_date", ONT_CELL_NS))
-			ok = parse_range(pc, c, &seen[3], ONT_STARTED_FROM);
-		else if (is_child(c, "process_end_date", ONT_CELL_NS))
-			ok = parse_range(pc, c, &seen[4], ONT_ENDED_FROM);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-/* First child element called name, or NULL. */
-static xmlNodePtr
-child(xmlNodePtr parent, const char *name, const char *parent_ns)
-{
-	if (parent == NULL)
-		return NULL;
-	for (xmlNodePtr c = parent->children; c; c = c->next)
-		if (is_child(c, name, parent_ns))
-			return c;
-	return NULL;
-}
-
-/* Text of parent/name, NULL when absent; false only when out of memory. */
-static bool
-header_field(ParseCtx *pc, xmlNodePtr parent, const char *name, char **result)
-{
-	xmlNodePtr	elem = child(parent, name, ONT_HIVE_NS);
-
-	if (elem == NULL)
-		return true;
-	*result = element_text(pc, elem);
-	return *result != NULL;
-}
-
-static bool
-parse_header(ParseCtx *pc, xmlNodePtr header)
-{
-	OntRequest *req = pc->req;
-	xmlNodePtr	app = child(header, "sending_application", ONT_HIVE_NS);
-	xmlNodePtr	facility = child(header, "sending_facility", ONT_HIVE_NS);
-	xmlNodePtr	security = child(header, "security", ONT_HIVE_NS);
-	xmlNodePtr	control = child(header, "message_control_id", ONT_HIVE_NS);
-
-	return header_field(pc, app, "application_name", &req->sending_app_name) &&
-		header_field(pc, app, "application_version", &req->sending_app_version) &&
-		header_field(pc, facility, "facility_name", &req->sending_facility) &&
-		header_field(pc, security, "domain", &req->security_domain) &&
-		header_field(pc, security, "username", &req->security_username) &&
-		header_field(pc, control, "session_id", &req->session_id) &&
-		header_field(pc, control, "message_num", &req->message_num) &&
-		header_field(pc, header, "project_id", &req->project_id);
-}
-
-static bool
-is_ops_element(xmlNodePtr node)
-{
-	return node->type == XML_ELEMENT_NODE &&
-		strcmp((const char *) node->name, "get_ont_process_status") == 0 &&
-		(ns_is(node, ONT_CELL_NS) || ns_is(node, NULL));
-}
-
-/* Find the get_ont_process_status element and parse what surrounds it. */
-static bool
-parse_document(ParseCtx *pc, xmlDocPtr doc)
-{
-	OntRequest *req = pc->req;
-	xmlNodePtr	root = xmlDocGetRootElement(doc);
-	xmlNodePtr	body = NULL;
-	const char *nodetail = "Expected an i2b2 request message (root element \"request\" in namespace "
-		ONT_HIVE_NS ") or a get_ont_process_status element in namespace "
-		ONT_CELL_NS " or in no namespace.";
-
-	if (root == NULL)
-		return set_error(req, ONT_ERR_XML, NULL, "request is not an XML document");
-
-	if (is_ops_element(root))
-		body = root;
-	else if (strcmp((const char *) root->name, "request") == 0 && ns_is(root, ONT_HIVE_NS))
-	{
-		xmlNodePtr	header = child(root, "message_header", ONT_HIVE_NS);
-		xmlNodePtr	mbody = child(root, "message_body", ONT_HIVE_NS);
-
-		req->enveloped = true;
-		if (header && !parse_header(pc, header))
-			return false;
-		for (xmlNodePtr c = mbody ? mbody->children : NULL; c; c = c->next)
-		{
-			if (!is_ops_element(c))
-				continue;
-			if (body != NULL)
-				return set_error(req, ONT_ERR_AMBIGUOUS,
-								 "A request carries one get_ont_process_status element.",
-								 "ambiguous request: more than one get_ont_process_status element");
-			body = c;
-		}
-	}
-	else
-	{
-		char		q[48];
-		char		qns[48];
-
-		if (root->ns && root->ns->href)
-			return set_error(req, ONT_ERR_NO_REQUEST, nodetail,
-							 "request has no get_ont_process_status element: the root element is \"%s\" in namespace \"%s\"",
-							 quote_value((const char *) root->name, q, sizeof(q)),
-							 quote_value((const char *) root->ns->href, qns, sizeof(qns)));
-		return set_error(req, ONT_ERR_NO_REQUEST, nodetail,
-						 "request has no get_ont_process_status element: the root element is \"%s\"",
-						 quote_value((const char *) root->name, q, sizeof(q)));
-	}
-	if (body == NULL)
-		return set_error(req, ONT_ERR_NO_REQUEST, nodetail,
-						 "request has no get_ont_process_status element in its message_body");
-	return parse_body(pc, body);
-}
-
-/*
- * SAX hook for <!DOCTYPE: refuse before the internal subset is even read,
- * so no entity is declared, let alone expanded.
- */
-static void
-refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-			   const xmlChar *system_id)
-{
-	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) ctx;
-	OntParseState *state = (OntParseState *) ctxt->_private;
-
-	(void) name;
-	(void) external_id;
-	(void) system_id;
-
-	state->saw_doctype = true;
-	xmlStopParser(ctxt);
-}
-
-/*
  * Does any start tag hold more than ONT_MAX_ATTRIBUTES attributes?  A
  * linear scan that counts '=' outside quoted values between '<' and '>'.
  * It over-counts in comments and CDATA, which only makes it stricter.
@@ -667,12 +363,471 @@ too_many_attributes(const char *buf, size_t len)
 	return false;
 }
 
+/*
+ * Replace the first error with a fault of the document itself (DOCTYPE,
+ * not well-formed), which matters more than any value in it - but not when
+ * the parse was stopped on purpose (out of memory, a value too long).
+ */
+static void
+override_error(OntRequest *req, OntParseError code, const char *detail,
+			   const char *msg)
+{
+	if (req->error == ONT_ERR_NOMEM || req->error == ONT_ERR_TOO_LARGE)
+		return;
+	req->error = ONT_OK;
+	set_error(req, code, detail, "%s", msg);
+}
+
+static bool
+str_is(const xmlChar *s, const char *t)
+{
+	return s != NULL && strcmp((const char *) s, t) == 0;
+}
+
+/*
+ * Children of i2b2 elements are unqualified, but some clients qualify them
+ * with the parent's namespace; both are accepted.
+ */
+static bool
+child_is(const xmlChar *name, const xmlChar *uri, const char *want,
+		 const char *parent_ns)
+{
+	return str_is(name, want) && (uri == NULL || str_is(uri, parent_ns));
+}
+
+static bool
+is_ops_element(const xmlChar *name, const xmlChar *uri)
+{
+	return str_is(name, "get_ont_process_status") &&
+		(uri == NULL || str_is(uri, ONT_CELL_NS));
+}
+
+/* Out of memory: the parse is cut short, so no other verdict stands. */
+static void
+stop_on_nomem(ParseCtx *pc)
+{
+	pc->req->error = ONT_OK;
+	set_error(pc->req, ONT_ERR_NOMEM, NULL, "out of memory");
+	xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+}
+
+/* An element whose text we want: once, or "ambiguous" for filters. */
+static Frame
+field_frame(ParseCtx *pc, Field f, const char *what, bool filter)
+{
+	Frame		frame = {R_IGNORE, 0, NULL};
+
+	if (pc->seen_field[f])
+	{
+		if (filter)
+			set_error(pc->req, ONT_ERR_AMBIGUOUS,
+					  "Each filter may appear at most once in a request.",
+					  "ambiguous request: more than one %s element", what);
+		return frame;
+	}
+	pc->seen_field[f] = true;
+	pc->text_len = 0;
+	frame.role = R_FIELD;
+	frame.field = f;
+	return frame;
+}
+
+/* The attribute max_return_records, from SAX2's attribute array. */
+static void
+read_max_return_records(ParseCtx *pc, int nb_attributes, const xmlChar **attributes)
+{
+	OntRequest *req = pc->req;
+
+	/* five pointers an attribute: localname, prefix, URI, value, end */
+	for (int i = 0; i < nb_attributes; i++)
+	{
+		const xmlChar **a = attributes + i * 5;
+		char		buf[64];
+		char		q[48];
+		size_t		len;
+		int64_t		v;
+		OntParseError err;
+
+		if (a[2] != NULL || !str_is(a[0], "max_return_records"))
+			continue;
+		/* attribute values are short; anything long is garbage anyway */
+		len = a[4] - a[3];
+		if (len > sizeof(buf) - 1)
+			len = sizeof(buf) - 1;
+		memcpy(buf, a[3], len);
+		buf[len] = '\0';
+		err = parse_int64(trim(buf), INT32_MIN, INT32_MAX, &v);
+		if (len == sizeof(buf) - 1 && err == ONT_OK)
+			err = ONT_ERR_RANGE;
+		if (err == ONT_ERR_SYNTAX)
+			set_error(req, err, "max_return_records must be an integer.",
+					  "invalid max_return_records: \"%s\"",
+					  quote_value(trim(buf), q, sizeof(q)));
+		else if (err == ONT_ERR_RANGE)
+			set_error(req, err, "max_return_records must fit in an integer.",
+					  "max_return_records out of range: \"%s\"",
+					  quote_value(trim(buf), q, sizeof(q)));
+		else if (v < 0)
+			set_error(req, ONT_ERR_VALUE,
+					  "max_return_records must be zero (the default of 1000) or positive.",
+					  "max_return_records must not be negative: %lld", (long long) v);
+		else
+			req->max_return_records = (int32_t) v;
+	}
+}
+
+/* What a new element is, given its parent. */
+static Frame
+classify(ParseCtx *pc, const xmlChar *name, const xmlChar *uri,
+		 int nb_attributes, const xmlChar **attributes)
+{
+	Frame		none = {R_IGNORE, 0, NULL};
+	Frame		parent;
+
+	if (pc->depth == 0)
+	{
+		char		q[48];
+		char		qns[48];
+
+		if (str_is(name, "request") && str_is(uri, ONT_HIVE_NS))
+		{
+			pc->req->enveloped = true;
+			return (Frame) {R_REQUEST, 0, ONT_HIVE_NS};
+		}
+		if (is_ops_element(name, uri))
+		{
+			pc->ops_count++;
+			read_max_return_records(pc, nb_attributes, attributes);
+			return (Frame) {R_OPS, 0, ONT_CELL_NS};
+		}
+		if (uri)
+			set_error(pc->req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
+					  "request has no get_ont_process_status element: the root element is \"%s\" in namespace \"%s\"",
+					  quote_value((const char *) name, q, sizeof(q)),
+					  quote_value((const char *) uri, qns, sizeof(qns)));
+		else
+			set_error(pc->req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
+					  "request has no get_ont_process_status element: the root element is \"%s\"",
+					  quote_value((const char *) name, q, sizeof(q)));
+		return none;
+	}
+	if (pc->depth > MAX_FRAMES)
+		return none;
+	parent = pc->frames[pc->depth - 1];
+
+#define FIRST(flag) (!pc->flag && (pc->flag = true))
+#define CHILD(want) child_is(name, uri, (want), parent.ns)
+	switch (parent.role)
+	{
+		case R_REQUEST:
+			if (CHILD("message_header") && FIRST(seen_header))
+				return (Frame) {R_HEADER, 0, ONT_HIVE_NS};
+			if (CHILD("message_body") && FIRST(seen_body))
+				return (Frame) {R_BODY, 0, ONT_HIVE_NS};
+			break;
+		case R_HEADER:
+			if (CHILD("sending_application") && FIRST(seen_app))
+				return (Frame) {R_APP, 0, ONT_HIVE_NS};
+			if (CHILD("sending_facility") && FIRST(seen_facility))
+				return (Frame) {R_FACILITY, 0, ONT_HIVE_NS};
+			if (CHILD("security") && FIRST(seen_security))
+				return (Frame) {R_SECURITY, 0, ONT_HIVE_NS};
+			if (CHILD("message_control_id") && FIRST(seen_control))
+				return (Frame) {R_CONTROL, 0, ONT_HIVE_NS};
+			if (CHILD("project_id"))
+				return field_frame(pc, F_PROJECT_ID, "project_id", false);
+			break;
+		case R_APP:
+			if (CHILD("application_name"))
+				return field_frame(pc, F_APP_NAME, "application_name", false);
+			if (CHILD("application_version"))
+				return field_frame(pc, F_APP_VERSION, "application_version", false);
+			break;
+		case R_FACILITY:
+			if (CHILD("facility_name"))
+				return field_frame(pc, F_FACILITY, "facility_name", false);
+			break;
+		case R_SECURITY:
+			if (CHILD("domain"))
+				return field_frame(pc, F_DOMAIN, "domain", false);
+			if (CHILD("username"))
+				return field_frame(pc, F_USERNAME, "username", false);
+			break;
+		case R_CONTROL:
+			if (CHILD("session_id"))
+				return field_frame(pc, F_SESSION_ID, "session_id", false);
+			if (CHILD("message_num"))
+				return field_frame(pc, F_MESSAGE_NUM, "message_num", false);
+			break;
+		case R_BODY:
+			if (!is_ops_element(name, uri))
+				break;
+			if (pc->ops_count++ > 0)
+			{
+				set_error(pc->req, ONT_ERR_AMBIGUOUS,
+						  "A request carries one get_ont_process_status element.",
+						  "ambiguous request: more than one get_ont_process_status element");
+				break;
+			}
+			read_max_return_records(pc, nb_attributes, attributes);
+			return (Frame) {R_OPS, 0, ONT_CELL_NS};
+		case R_OPS:
+			if (CHILD("process_id"))
+				return field_frame(pc, F_PROCESS_ID, "process_id", true);
+			if (CHILD("process_type_cd"))
+				return field_frame(pc, F_TYPE_CD, "process_type_cd", true);
+			if (CHILD("process_status_cd"))
+				return field_frame(pc, F_STATUS_CD, "process_status_cd", true);
+			for (int r = 0; r < 2; r++)
+			{
+				const char *range = r == 0 ? "process_start_date" : "process_end_date";
+
+				if (!CHILD(range))
+					continue;
+				if (pc->seen_range[r])
+				{
+					set_error(pc->req, ONT_ERR_AMBIGUOUS,
+							  "Each filter may appear at most once in a request.",
+							  "ambiguous request: more than one %s element", range);
+					break;
+				}
+				pc->seen_range[r] = true;
+				return (Frame) {R_RANGE, F_TIME + (r == 0 ? ONT_STARTED_FROM : ONT_ENDED_FROM), ONT_CELL_NS};
+			}
+			break;
+		case R_RANGE:
+			for (int b = 0; b < 2; b++)
+			{
+				char		path[64];
+
+				if (!CHILD(b == 0 ? "start_time" : "end_time"))
+					continue;
+				snprintf(path, sizeof(path), "%s/%s",
+						 parent.field == F_TIME + ONT_STARTED_FROM ? "process_start_date" : "process_end_date",
+						 (const char *) name);
+				return field_frame(pc, (Field) (parent.field + b), path, true);
+			}
+			break;
+		case R_FIELD:
+		case R_IGNORE:
+			break;
+	}
+#undef CHILD
+#undef FIRST
+	return none;
+}
+
+/* A value element has ended: check and keep its text. */
+static void
+finish_field(ParseCtx *pc, Field f, char *text)
+{
+	OntRequest *req = pc->req;
+	char	   *value;
+	char		q[48];
+	OntParseError err;
+
+	switch (f)
+	{
+		case F_APP_NAME:
+			req->sending_app_name = text;
+			return;
+		case F_APP_VERSION:
+			req->sending_app_version = text;
+			return;
+		case F_FACILITY:
+			req->sending_facility = text;
+			return;
+		case F_DOMAIN:
+			req->security_domain = text;
+			return;
+		case F_USERNAME:
+			req->security_username = text;
+			return;
+		case F_SESSION_ID:
+			req->session_id = text;
+			return;
+		case F_MESSAGE_NUM:
+			req->message_num = text;
+			return;
+		case F_PROJECT_ID:
+			req->project_id = text;
+			return;
+		case F_TYPE_CD:
+		case F_STATUS_CD:
+			/* blank means no filter; otherwise the code exactly as sent */
+			for (value = text; is_xml_space(*value); value++)
+				;
+			if (*value != '\0')
+				*(f == F_TYPE_CD ? &req->process_type_cd : &req->process_status_cd) = text;
+			return;
+		case F_PROCESS_ID:
+			value = trim(text);
+			if (*value == '\0')
+				return;
+			err = parse_int64(value, INT64_MIN, INT64_MAX, &req->process_id);
+			if (err == ONT_ERR_SYNTAX)
+				set_error(req, err, "process_id must be an integer.",
+						  "invalid process_id: \"%s\"", quote_value(value, q, sizeof(q)));
+			else if (err == ONT_ERR_RANGE)
+				set_error(req, err, "process_id must fit in a bigint.",
+						  "process_id out of range: \"%s\"", quote_value(value, q, sizeof(q)));
+			else
+				req->has_process_id = true;
+			return;
+		default:
+			{
+				OntTimeBound b = (OntTimeBound) (f - F_TIME);
+				const char *path = b == ONT_STARTED_FROM ? "process_start_date/start_time" :
+				b == ONT_STARTED_TO ? "process_start_date/end_time" :
+				b == ONT_ENDED_FROM ? "process_end_date/start_time" :
+				"process_end_date/end_time";
+
+				value = trim(text);
+				if (*value == '\0')
+					return;
+				err = ont_parse_datetime(value, &req->time[b]);
+				if (err == ONT_ERR_DATETIME_FORMAT)
+					set_error(req, err,
+							  "Times must be xs:dateTime values: YYYY-MM-DDThh:mm:ss[.fraction][Z|(+|-)hh:mm].",
+							  "invalid %s: \"%s\"", path, quote_value(value, q, sizeof(q)));
+				else if (err != ONT_OK)
+					set_error(req, err,
+							  "A month, day, hour, minute, second or offset is out of range.",
+							  "%s out of range: \"%s\"", path, quote_value(value, q, sizeof(q)));
+				else
+					req->has_time[b] = true;
+			}
+			return;
+	}
+}
+
+/*
+ * Append to the text of the field being read, growing its buffer.  A value
+ * may be as long as libxml2 lets a text node be in a tree (without
+ * XML_PARSE_HUGE); SAX would hand over more, in pieces.
+ */
+static bool
+append_text(ParseCtx *pc, const xmlChar *s, int len)
+{
+	if (pc->text_len + len > XML_MAX_TEXT_LENGTH)
+	{
+		set_error(pc->req, ONT_ERR_TOO_LARGE, NULL,
+				  "request refused: a value is longer than %d bytes",
+				  XML_MAX_TEXT_LENGTH);
+		xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+		return true;
+	}
+	if (pc->text == NULL || pc->text_len + len + 1 > pc->text_cap)
+	{
+		size_t		cap = pc->text_cap ? pc->text_cap : 64;
+		char	   *grown;
+
+		while (cap < pc->text_len + len + 1)
+			cap *= 2;
+		/* the old buffer belongs to the allocator's owner, who frees it */
+		if ((grown = pc->alloc(pc->alloc_arg, cap)) == NULL)
+			return false;
+		if (pc->text_len > 0)
+			memcpy(grown, pc->text, pc->text_len);
+		pc->text = grown;
+		pc->text_cap = cap;
+	}
+	memcpy(pc->text + pc->text_len, s, len);
+	pc->text_len += len;
+	return true;
+}
+
+static ParseCtx *
+parse_ctx(void *ctx)
+{
+	return (ParseCtx *) ((OntParseState *) ((xmlParserCtxtPtr) ctx)->_private)->owner;
+}
+
+static void
+sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+				  const xmlChar *URI, int nb_namespaces,
+				  const xmlChar **namespaces, int nb_attributes,
+				  int nb_defaulted, const xmlChar **attributes)
+{
+	ParseCtx   *pc = parse_ctx(ctx);
+	Frame		frame = classify(pc, localname, URI, nb_attributes, attributes);
+
+	(void) prefix;
+	(void) nb_namespaces;
+	(void) namespaces;
+	(void) nb_defaulted;
+	if (frame.role == R_FIELD)
+	{
+		pc->text = NULL;
+		pc->text_len = pc->text_cap = 0;
+	}
+	if (pc->depth < MAX_FRAMES)
+		pc->frames[pc->depth] = frame;
+	pc->depth++;
+}
+
+static void
+sax_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+				const xmlChar *URI)
+{
+	ParseCtx   *pc = parse_ctx(ctx);
+	Frame	   *frame;
+
+	(void) localname;
+	(void) prefix;
+	(void) URI;
+	pc->depth--;
+	if (pc->depth >= MAX_FRAMES)
+		return;
+	frame = &pc->frames[pc->depth];
+	if (frame->role != R_FIELD)
+		return;
+	/* an empty element has no text yet: make "" */
+	if (!append_text(pc, (const xmlChar *) "", 0))
+	{
+		stop_on_nomem(pc);
+		return;
+	}
+	pc->text[pc->text_len] = '\0';
+	finish_field(pc, (Field) frame->field, pc->text);
+	pc->text = NULL;
+	pc->text_len = pc->text_cap = 0;
+}
+
+/* Character data directly inside a value element is its text. */
+static void
+sax_characters(void *ctx, const xmlChar *ch, int len)
+{
+	ParseCtx   *pc = parse_ctx(ctx);
+
+	if (pc->depth == 0 || pc->depth > MAX_FRAMES ||
+		pc->frames[pc->depth - 1].role != R_FIELD)
+		return;
+	if (!append_text(pc, ch, len))
+		stop_on_nomem(pc);
+}
+
+/*
+ * SAX hook for <!DOCTYPE: refuse before the internal subset is even read,
+ * so no entity is declared, let alone expanded.
+ */
+static void
+refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+			   const xmlChar *system_id)
+{
+	xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr) ctx;
+	OntParseState *state = (OntParseState *) ctxt->_private;
+
+	(void) name;
+	(void) external_id;
+	(void) system_id;
+	state->saw_doctype = true;
+	xmlStopParser(ctxt);
+}
+
 void
 ont_parse_cleanup(OntParseState *state)
 {
-	if (state->doc)
-		xmlFreeDoc((xmlDocPtr) state->doc);
-	state->doc = NULL;
 	if (state->ctxt)
 		xmlFreeParserCtxt((xmlParserCtxtPtr) state->ctxt);
 	state->ctxt = NULL;
@@ -682,11 +837,18 @@ bool
 ont_parse_request(const char *buf, size_t len, OntRequest *req,
 				  OntParseState *state, OntAllocFn alloc, void *alloc_arg)
 {
-	ParseCtx	pc = {req, alloc, alloc_arg};
+	ParseCtx	pc;
 	xmlParserCtxtPtr ctxt;
+	xmlSAXHandlerPtr sax;
 
 	memset(req, 0, sizeof(*req));
 	memset(state, 0, sizeof(*state));
+	memset(&pc, 0, sizeof(pc));
+	pc.req = req;
+	pc.state = state;
+	pc.alloc = alloc;
+	pc.alloc_arg = alloc_arg;
+	state->owner = &pc;
 
 	if (len > INT_MAX)
 		return set_error(req, ONT_ERR_TOO_LARGE, NULL, "request is too large");
@@ -702,24 +864,36 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 		return set_error(req, ONT_ERR_NOMEM, NULL, "out of memory");
 	state->ctxt = ctxt;
 	ctxt->_private = state;
-	ctxt->sax->internalSubset = refuse_doctype;
+
+	/* our handlers only: no tree, no entity lookups, no DTD */
+	sax = ctxt->sax;
+	memset(sax, 0, sizeof(*sax));
+	sax->initialized = XML_SAX2_MAGIC;
+	sax->startElementNs = sax_start_element;
+	sax->endElementNs = sax_end_element;
+	sax->characters = sax_characters;
+	sax->ignorableWhitespace = sax_characters;
+	sax->cdataBlock = sax_characters;
+	sax->internalSubset = refuse_doctype;
 
 	/*
-	 * The encoding is forced: the caller has already converted the text to
-	 * UTF-8, whatever its XML declaration claims.  No NOENT, DTDLOAD,
-	 * DTDATTR or HUGE: see the file header.
+	 * The caller has already converted the text to UTF-8, whatever its XML
+	 * declaration claims: IGNORE_ENC makes libxml2 read it as UTF-8.  No
+	 * NOENT, DTDLOAD, DTDATTR or HUGE: see the file header.
 	 */
-	state->doc = xmlCtxtReadMemory(ctxt, buf, (int) len, NULL, "UTF-8",
-								   XML_PARSE_NONET | XML_PARSE_NOWARNING |
-								   XML_PARSE_NOERROR);
+	(void) xmlCtxtReadMemory(ctxt, buf, (int) len, NULL, NULL,
+							 XML_PARSE_NONET | XML_PARSE_NOWARNING |
+							 XML_PARSE_NOERROR | XML_PARSE_IGNORE_ENC);
+
 	if (state->saw_doctype)
-		set_error(req, ONT_ERR_XML,
-				  "Requests must not contain a DOCTYPE declaration.",
-				  "request refused: DOCTYPE is not allowed");
-	else if (state->doc == NULL || !ctxt->nsWellFormed)
+		override_error(req, ONT_ERR_XML,
+					   "Requests must not contain a DOCTYPE declaration.",
+					   "request refused: DOCTYPE is not allowed");
+	else if (!ctxt->wellFormed || !ctxt->nsWellFormed)
 	{
 		xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
 		char		msg[160];
+		char		full[ONT_ERRMSG_LEN];
 		size_t		n;
 
 		/*
@@ -733,12 +907,13 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 				msg[n] = ' ';
 		while (n > 0 && msg[n - 1] == ' ')
 			msg[--n] = '\0';
-		set_error(req, ONT_ERR_XML, NULL,
-				  "request is not %swell-formed XML: line %d: %s",
-				  state->doc ? "namespace-" : "", err ? err->line : 0, msg);
+		snprintf(full, sizeof(full), "request is not %swell-formed XML: line %d: %s",
+				 ctxt->wellFormed ? "namespace-" : "", err ? err->line : 0, msg);
+		override_error(req, ONT_ERR_XML, NULL, full);
 	}
-	else
-		parse_document(&pc, (xmlDocPtr) state->doc);
+	else if (pc.ops_count == 0)
+		set_error(req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
+				  "request has no get_ont_process_status element in its message_body");
 
 	ont_parse_cleanup(state);
 	return req->error == ONT_OK;

@@ -104,8 +104,8 @@ typedef void *(*OntAllocFn) (void *arg, size_t size);
 typedef struct OntParseState
 {
 	void	   *ctxt;			/* xmlParserCtxtPtr */
-	void	   *doc;			/* xmlDocPtr */
 	bool		saw_doctype;
+	void	   *owner;			/* the parse in progress (private) */
 } OntParseState;
 
 /*

@@ -164,8 +164,16 @@ get_plan(const char *table, const QueryParams *p)
 			return e->plan;
 	}
 
+	/*
+	 * A generic plan serves a lookup by process_id, or no filter, equally
+	 * well for every value.  For codes and times the right plan depends on
+	 * the values (ONT_EDIT_CONCEPT/ERROR is rare, COMPLETED is most rows),
+	 * and a generic plan can walk the whole primary key to find 100 rows:
+	 * plan those with their values each time.
+	 */
 	sql = build_sql(table, p->shape);
-	plan = SPI_prepare(sql, p->nargs, (Oid *) p->types);
+	plan = SPI_prepare_cursor(sql, p->nargs, (Oid *) p->types,
+							  (p->shape & ~SHAPE_PROCESS_ID) ? CURSOR_OPT_CUSTOM_PLAN : 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
