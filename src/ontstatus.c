@@ -86,7 +86,7 @@ _PG_init(void)
 static void
 write_row(void *arg, Datum *values, bool *nulls)
 {
-	ont_write_row((StringInfo) arg, values, nulls);
+	ont_write_row((OntResponse *) arg, values, nulls);
 }
 
 static void
@@ -127,7 +127,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 
 	/* pointers, not locals, cross the longjmp: their targets stay valid */
 	OntRequest *req = palloc0(sizeof(OntRequest));
-	StringInfo	out = makeStringInfo();
+	OntResponse *out = ont_response_create();
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(callcxt);
@@ -140,7 +140,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 			ont_request_raise(req);
 		ont_query_from_request(req, &q);
 		table = ont_resolve_table(req);
-		ont_write_response_start(out, req);
+		ont_write_response_start(out, req, q.max_rows);
 		ont_run_query(table, &q, write_row, out);
 		ont_write_response_end(out);
 

@@ -76,12 +76,23 @@ extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source
 extern uint64 ont_run_query(const char *table, const OntStatusQuery *q,
 							OntRowCallback callback, void *arg);
 
+/* A response being written (response_writer.c). */
+typedef struct OntResponse
+{
+	StringInfoData buf;			/* becomes the xml datum itself */
+	int32		max_rows;		/* the most rows the query may return */
+	int64		rows;			/* rows written so far */
+	int			rows_start;		/* offset of the first row in buf */
+} OntResponse;
+
 /* response_writer.c */
-extern void ont_write_response_start(StringInfo out, const OntRequest *req);
-extern void ont_write_row(StringInfo out, Datum *values, bool *nulls);
-extern void ont_write_response_end(StringInfo out);
-extern void ont_write_error_response(StringInfo out, const OntRequest *req,
+extern OntResponse *ont_response_create(void);
+extern void ont_write_response_start(OntResponse *resp, const OntRequest *req,
+									 int32 max_rows);
+extern void ont_write_row(OntResponse *resp, Datum *values, bool *nulls);
+extern void ont_write_response_end(OntResponse *resp);
+extern void ont_write_error_response(OntResponse *resp, const OntRequest *req,
 									 const char *message);
-extern xmltype *ont_response_datum(StringInfo out);
+extern xmltype *ont_response_datum(OntResponse *resp);
 
 #endif							/* ONTSTATUS_H */

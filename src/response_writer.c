@@ -24,6 +24,7 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 
 /*
  * Prefixes as the Java cell writes them: ns5 for the hive envelope, ns4 for
@@ -340,13 +341,56 @@ write_head(StringInfo out, const OntRequest *req, bool done,
 				   "</response_header>\n");
 }
 
-void
-ont_write_response_start(StringInfo out, const OntRequest *req)
+OntResponse *
+ont_response_create(void)
 {
+	OntResponse *resp = palloc0(sizeof(OntResponse));
+
+	initStringInfo(&resp->buf);
+	return resp;
+}
+
+void
+ont_write_response_start(OntResponse *resp, const OntRequest *req,
+						 int32 max_rows)
+{
+	StringInfo	out = &resp->buf;
+
 	write_head(out, req, true, "Ontology processing completed");
 	APPEND_LITERAL(out,
 				   "<message_body>\n"
 				   "<" CELL_PREFIX ":ontology_process_status_list>\n");
+	resp->max_rows = max_rows;
+	resp->rows = 0;
+	resp->rows_start = out->len;
+}
+
+/*
+ * Make room for need more bytes.  Once a row has been written, grow the
+ * buffer at once to what every row the query may still return would take
+ * at the average size so far (within bounds): one allocation instead of a
+ * chain of doublings, each copying all that came before.  Pages that end
+ * up unused are never touched, so they cost address space, not memory.
+ */
+static void
+reserve(OntResponse *resp, size_t need)
+{
+	StringInfo	out = &resp->buf;
+	double		want;
+
+	if ((size_t) out->len + need < (size_t) out->maxlen)
+		return;
+	want = (double) out->len + need;
+	if (resp->rows > 0)
+	{
+		double		avg = (double) (out->len - resp->rows_start) / resp->rows;
+
+		want += avg * 1.1 * Max(resp->max_rows - resp->rows, 0) + 256;
+		/* never more than 64 MB ahead of what is known to be needed */
+		want = Min(want, (double) out->len + need + 64.0 * 1024 * 1024);
+	}
+	want = Min(want, (double) (MaxAllocSize - 1));
+	enlargeStringInfo(out, (int) (want - out->len));
 }
 
 /* element names of the row's children, in the XSD's order, with lengths */
@@ -372,8 +416,9 @@ static const struct
  * then store without further checks.
  */
 void
-ont_write_row(StringInfo out, Datum *values, bool *nulls)
+ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
 {
+	StringInfo	out = &resp->buf;
 	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	text	   *texts[ONT_NUM_COLUMNS];
 	size_t		need = sizeof(ROW_OPEN) + sizeof(ROW_CLOSE);
@@ -400,7 +445,7 @@ ont_write_row(StringInfo out, Datum *values, bool *nulls)
 				break;
 		}
 	}
-	enlargeStringInfo(out, need);
+	reserve(resp, need);
 
 	p = out->data + out->len;
 	memcpy(p, ROW_OPEN, sizeof(ROW_OPEN) - 1);
@@ -441,21 +486,24 @@ ont_write_row(StringInfo out, Datum *values, bool *nulls)
 	p += sizeof(ROW_CLOSE) - 1;
 	out->len = p - out->data;
 	out->data[out->len] = '\0';
+	resp->rows++;
 }
 
 void
-ont_write_response_end(StringInfo out)
+ont_write_response_end(OntResponse *resp)
 {
-	APPEND_LITERAL(out,
+	APPEND_LITERAL(&resp->buf,
 				   "</" CELL_PREFIX ":ontology_process_status_list>\n"
 				   "</message_body>\n"
 				   "</" HIVE_PREFIX ":response>");
 }
 
 void
-ont_write_error_response(StringInfo out, const OntRequest *req,
+ont_write_error_response(OntResponse *resp, const OntRequest *req,
 						 const char *message)
 {
+	StringInfo	out = &resp->buf;
+
 	resetStringInfo(out);
 	write_head(out, req, false, message);
 	APPEND_LITERAL(out, "<message_body/>\n"
@@ -467,8 +515,8 @@ ont_write_error_response(StringInfo out, const OntRequest *req,
  * free for the header by write_head.
  */
 xmltype *
-ont_response_datum(StringInfo out)
+ont_response_datum(OntResponse *resp)
 {
-	SET_VARSIZE(out->data, out->len);
-	return (xmltype *) out->data;
+	SET_VARSIZE(resp->buf.data, resp->buf.len);
+	return (xmltype *) resp->buf.data;
 }
