@@ -14,7 +14,7 @@ OBJS = src/ontstatus.o src/request.o src/request_parser.o \
 DATA = sql/ontstatus--1.0.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
-REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup hardening mutation api
+REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache hardening mutation api
 REGRESS_OPTS = --inputdir=. --outputdir=test
 # TAP tests (a primary and a hot standby) run with make installcheck too
 TAP_TESTS = 1

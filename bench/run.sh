@@ -3,7 +3,9 @@
 # built-in XML (bench/builtin.sql) and against a plain SELECT of the same
 # rows, on tables of 10k, 100k and 1M rows, with pgbench -M prepared -c 2
 # -j 2.  Runs are interleaved (every variant of a case back to back, the
-# whole set repeated BENCH_REPS times) and medians are reported.
+# whole set repeated BENCH_REPS times) and medians are reported.  Then the
+# memory one 1000-row call takes (bench/memory.sql) and the plans with and
+# without the recommended indexes (bench/explain.sql).
 #
 #   BENCH_SECONDS  length of one pgbench run (default 5)
 #   BENCH_REPS     repetitions of the whole set (default 3)
@@ -130,5 +132,10 @@ if [[ " $sizes " == *" 100k "* ]]; then
 		target "by-id latency 1M <= 1.2x 10k ($(printf %.2f "$(echo "$l1m/$l10k" | bc -l)")x)" "$l1m <= 1.2 * $l10k"
 	fi
 fi
+psql -qX -d "$db" -f bench/memory.sql
+echo
+echo "== indexes: the plans ontstatus gets on 100k rows without and with the recommended indexes"
+psql -qX -d "$db" -f bench/explain.sql | grep -E "^==|Scan|Sort|Limit|Execution Time|Planning Time|Index Cond|Filter|Rows Removed"
+
 echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(psql -XAt -d "$db" -c 'SELECT version()' | cut -d, -f1)"

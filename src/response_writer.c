@@ -213,6 +213,69 @@ put_datetime(char *p, const struct pg_tm *tm, fsec_t fsec, int tz)
 }
 
 /*
+ * The session zone's offset at a wall-clock time, as DetermineTimeZoneOffset
+ * computes it (seconds west of Greenwich), for a run of nearby times.
+ * PostgreSQL finds the zone's next transition after (time - 1 day) and
+ * picks the offset before or after it; the transition is looked up again
+ * only when a time leaves the stretch it covers, so rows of one day or one
+ * season cost a few comparisons.  Times near a transition, where a local
+ * time is ambiguous or does not exist, are left to PostgreSQL.
+ */
+static struct
+{
+	bool		valid;
+	pg_tz	   *tz;
+	pg_time_t	from;			/* the stretch covers [from, boundary) */
+	pg_time_t	boundary;
+	long int	before_gmtoff;
+	long int	after_gmtoff;
+	bool		no_boundary;	/* no transition ahead: one offset for ever */
+}			zone_cache;
+
+static int
+zone_offset(struct pg_tm *tm)
+{
+	pg_time_t	mytime;
+	pg_time_t	prevtime;
+	pg_time_t	beforetime;
+	pg_time_t	aftertime;
+
+	mytime = (pg_time_t) (date2j(tm->tm_year, tm->tm_mon, tm->tm_mday) - UNIX_EPOCH_JDATE)
+		* SECS_PER_DAY + tm->tm_hour * SECS_PER_HOUR + tm->tm_min * SECS_PER_MINUTE + tm->tm_sec;
+	prevtime = mytime - SECS_PER_DAY;
+
+	if (!zone_cache.valid || zone_cache.tz != session_timezone ||
+		prevtime < zone_cache.from ||
+		(!zone_cache.no_boundary && prevtime >= zone_cache.boundary))
+	{
+		int			before_isdst;
+		int			after_isdst;
+		int			res;
+
+		zone_cache.valid = false;
+		res = pg_next_dst_boundary(&prevtime, &zone_cache.before_gmtoff, &before_isdst,
+								   &zone_cache.boundary, &zone_cache.after_gmtoff,
+								   &after_isdst, session_timezone);
+		if (res < 0)
+			return DetermineTimeZoneOffset(tm, session_timezone);
+		zone_cache.tz = session_timezone;
+		zone_cache.from = prevtime;
+		zone_cache.no_boundary = (res == 0);
+		zone_cache.valid = true;
+	}
+	if (zone_cache.no_boundary)
+		return -(int) zone_cache.before_gmtoff;
+
+	beforetime = mytime - zone_cache.before_gmtoff;
+	aftertime = mytime - zone_cache.after_gmtoff;
+	if (beforetime < zone_cache.boundary && aftertime < zone_cache.boundary)
+		return -(int) zone_cache.before_gmtoff;
+	if (beforetime > zone_cache.boundary && aftertime > zone_cache.boundary)
+		return -(int) zone_cache.after_gmtoff;
+	return DetermineTimeZoneOffset(tm, session_timezone);
+}
+
+/*
  * A timestamp column value (a wall-clock time in the session's zone, since
  * the query casts timestamptz columns to timestamp) with the zone's offset
  * at that time.  Returns NULL for infinity, which xs:dateTime cannot say.
@@ -230,7 +293,7 @@ put_timestamp(char *p, Timestamp ts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
-	tz = DetermineTimeZoneOffset(&tm, session_timezone);
+	tz = zone_offset(&tm);
 
 	/*
 	 * Local mean time before standard zones has offsets in seconds, which

@@ -1,0 +1,69 @@
+--
+-- plan_cache: plans are kept per backend for each table and filter shape,
+-- and stay right when the table changes under them.
+--
+SET timezone = 'America/New_York';
+SET datestyle = 'ISO, YMD';
+CREATE SCHEMA pc;
+CREATE TABLE pc.ont_process_status (LIKE i2b2metadata.ont_process_status);
+INSERT INTO pc.ont_process_status (process_id, process_type_cd, process_status_cd, crc_upload_id, message)
+VALUES (1, 'ONT_ADD_CONCEPT', 'COMPLETED', 10, 'first'), (2, 'ONT_ADD_CONCEPT', 'ERROR', 20, 'second');
+SET ontstatus.schema = 'pc';
+
+-- the same shape, many times: the kept plan, new values each time
+SELECT i, regress.ids(ontstatus.get_ont_process_status(regress.req('<process_id>' || i || '</process_id>')))
+FROM generate_series(1, 3) AS i;
+
+-- a column changes type: the kept plan is revalidated
+ALTER TABLE pc.ont_process_status ALTER COLUMN crc_upload_id TYPE numeric(38,0);
+SELECT process_id, crc_upload_id FROM ontstatus.process_status(regress.req('<process_id>2</process_id>'));
+
+-- the table is dropped and made again, another DDL variant with other rows
+DROP TABLE pc.ont_process_status;
+CREATE TABLE pc.ont_process_status (
+    process_id numeric(5,0) PRIMARY KEY, process_type_cd varchar(50), start_date date,
+    end_date date, process_step_cd varchar(50), process_status_cd varchar(50),
+    crc_upload_id numeric(38,0), status_cd varchar(50), message varchar(2000));
+INSERT INTO pc.ont_process_status (process_id, process_type_cd, process_status_cd, message, start_date)
+VALUES (2, 'ONT_EDIT_CONCEPT', 'KILLED', 'recreated', '2020-02-02');
+SELECT process_id, process_type_cd, message, start_date
+FROM ontstatus.process_status(regress.req('<process_id>2</process_id>'));
+
+-- the schema is renamed: the old name is gone, the new one works
+ALTER SCHEMA pc RENAME TO pc2;
+SELECT regress.status(ontstatus.get_ont_process_status(regress.req('<process_id>2</process_id>')));
+SET ontstatus.schema = 'pc2';
+SELECT regress.ids(ontstatus.get_ont_process_status(regress.req('<process_id>2</process_id>')));
+RESET ontstatus.schema;
+DROP SCHEMA pc2 CASCADE;
+
+-- More shapes than the cache keeps (32): every one of the 128 filter
+-- combinations, twice over, each compared with find_process_status.
+CREATE FUNCTION pg_temp.shape_request(mask int) RETURNS text LANGUAGE sql AS $$
+  SELECT regress.req(
+    CASE WHEN mask & 1 > 0 THEN '<process_id>8</process_id>' ELSE '' END ||
+    CASE WHEN mask & 2 > 0 THEN '<process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>' ELSE '' END ||
+    CASE WHEN mask & 4 > 0 THEN '<process_status_cd>ABORT</process_status_cd>' ELSE '' END ||
+    '<process_start_date>' ||
+    CASE WHEN mask & 8 > 0 THEN '<start_time>2011-01-01T00:00:00</start_time>' ELSE '' END ||
+    CASE WHEN mask & 16 > 0 THEN '<end_time>2011-12-31T00:00:00</end_time>' ELSE '' END ||
+    '</process_start_date><process_end_date>' ||
+    CASE WHEN mask & 32 > 0 THEN '<start_time>2011-01-01T00:00:00</start_time>' ELSE '' END ||
+    CASE WHEN mask & 64 > 0 THEN '<end_time>2011-12-31T00:00:00</end_time>' ELSE '' END ||
+    '</process_end_date>')
+$$;
+CREATE FUNCTION pg_temp.shape_find(mask int) RETURNS bigint[] LANGUAGE sql AS $$
+  SELECT coalesce(array_agg(process_id ORDER BY process_id), '{}') FROM ontstatus.find_process_status(
+    process_id => CASE WHEN mask & 1 > 0 THEN 8 END,
+    process_type_cd => CASE WHEN mask & 2 > 0 THEN 'ONT_PATIENT_COUNT_UPDATE' END,
+    process_status_cd => CASE WHEN mask & 4 > 0 THEN 'ABORT' END,
+    started_from => CASE WHEN mask & 8 > 0 THEN timestamptz '2011-01-01' END,
+    started_to => CASE WHEN mask & 16 > 0 THEN timestamptz '2011-12-31' END,
+    ended_from => CASE WHEN mask & 32 > 0 THEN timestamptz '2011-01-01' END,
+    ended_to => CASE WHEN mask & 64 > 0 THEN timestamptz '2011-12-31' END)
+$$;
+SELECT count(*) AS shapes_tried,
+       count(*) FILTER (WHERE regress.ids(ontstatus.get_ont_process_status(pg_temp.shape_request(mask)))
+                              = pg_temp.shape_find(mask)) AS shapes_agreeing,
+       count(*) FILTER (WHERE mask = 127 AND pg_temp.shape_find(mask) = '{8}') AS all_filters_find_row_8
+FROM generate_series(0, 127) AS mask, generate_series(1, 2) AS round;
