@@ -17,7 +17,8 @@ CREATE FUNCTION pg_temp.ctx() RETURNS bigint LANGUAGE sql AS $$
 SELECT length(ontstatus.get_ont_process_status(:'req')::text) AS ontstatus_bytes,
        length(bench.get_ont_process_status_sql(:'req')::text) AS builtin_bytes \gset
 SELECT count(*) FROM (SELECT process_id, process_type_cd, process_step_cd, start_date, end_date,
-  process_status_cd, crc_upload_id, message FROM ont_process_status ORDER BY process_id LIMIT 1000) s;
+  process_status_cd, crc_upload_id, message FROM ont_process_status ORDER BY process_id LIMIT 1000) s
+\g /dev/null
 
 SELECT pg_temp.kb('VmRSS') AS rss, pg_temp.ctx() AS ctx \gset
 COPY (SELECT 5) TO '/proc/self/clear_refs';
