@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-common
       libxml2-dev libxml2-utils pkg-config make gcc libipc-run-perl
-      clang-14 libclang-rt-14-dev bc)
+      clang-14 libclang-rt-14-dev bc valgrind)
 
 missing=()
 for p in "${pkgs[@]}"; do
