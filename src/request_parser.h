@@ -120,7 +120,7 @@ extern bool ont_parse_request(const char *buf, size_t len, OntRequest *req,
 /* Free whatever *state still holds; safe to call more than once. */
 extern void ont_parse_cleanup(OntParseState *state);
 
-/* Exposed for the fuzzer and for find_process_status' sibling checks. */
+/* Parse one xs:dateTime (trimmed); exposed for tests of the parser alone. */
 extern OntParseError ont_parse_datetime(const char *s, OntDateTime *dt);
 
 #endif							/* ONTSTATUS_REQUEST_PARSER_H */
