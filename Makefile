@@ -9,12 +9,12 @@
 
 EXTENSION = ontstatus
 MODULE_big = ontstatus
-OBJS = src/ontstatus.o src/request.o src/request_parser.o \
+OBJS = src/ontstatus.o src/request.o src/request_parser.o src/reports.o \
 	src/schema_resolution.o src/status_query.o src/response_writer.o
 DATA = sql/ontstatus--1.0.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
-REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache hardening mutation api
+REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache reports hardening mutation api
 REGRESS_OPTS = --inputdir=. --outputdir=test
 # TAP tests (a primary and a hot standby) run with make installcheck too
 TAP_TESTS = 1

@@ -68,6 +68,41 @@ COMMENT ON FUNCTION @extschema@.process_status(xml) IS
 COMMENT ON FUNCTION @extschema@.find_process_status(bigint, text, text, timestamptz, timestamptz, timestamptz, timestamptz, int) IS
 'The same query from SQL arguments: NULL means no filter, time bounds are inclusive, max_rows 0 or NULL means 1000. Reads ont_process_status in ontstatus.schema, or the one on search_path.';
 
+-- DBA reporting: the table found as find_process_status finds it.
+
+CREATE FUNCTION @extschema@.process_summary(since timestamptz DEFAULT NULL)
+RETURNS TABLE (
+	process_type_cd text,
+	process_status_cd text,
+	processes bigint,
+	last_started timestamp,
+	last_ended timestamp,
+	avg_duration interval,
+	max_duration interval)
+AS 'MODULE_PATHNAME', 'ontstatus_process_summary'
+LANGUAGE C STABLE SECURITY INVOKER;
+
+CREATE FUNCTION @extschema@.running_processes(stuck_after interval DEFAULT '1 hour')
+RETURNS TABLE (
+	process_id bigint,
+	process_type_cd text,
+	process_step_cd text,
+	start_date timestamp,
+	running_for interval,
+	last_change timestamp,
+	progress_done bigint,
+	progress_total bigint,
+	progress_percent numeric,
+	stuck boolean)
+AS 'MODULE_PATHNAME', 'ontstatus_running_processes'
+LANGUAGE C STABLE SECURITY INVOKER;
+
+COMMENT ON FUNCTION @extschema@.process_summary(timestamptz) IS
+'One row per (process_type_cd, process_status_cd) of ont_process_status: how many processes, the last start and end, average and longest duration (over rows with both dates); only processes started at or after since, when given.';
+
+COMMENT ON FUNCTION @extschema@.running_processes(interval) IS
+'The PROCESSING rows of ont_process_status: how long each has run, when it last changed (latest of change_date, entry_date, start_date), its progress parsed from messages like PROCESSED 120/4000, and stuck = nothing changed for longer than stuck_after.';
+
 -- The functions are SECURITY INVOKER and read only what the caller may
 -- read, so every role may call them; the ONT cell's role needs nothing more
 -- than SELECT on its ont_process_status.

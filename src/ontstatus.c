@@ -170,34 +170,40 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	PG_RETURN_XML_P(ont_response_datum(out));
 }
 
-static Datum
-return_rows(FunctionCallInfo fcinfo, const char *table, const OntStatusQuery *q)
+/*
+ * Set up a set-returning function's result as a tuplestore
+ * (materialize mode), on every supported version.
+ */
+void
+ont_materialize(FunctionCallInfo fcinfo)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
 #if PG_VERSION_NUM >= 150000
 	InitMaterializedSRF(fcinfo, 0);
 #else
-	{
-		TupleDesc	tupdesc;
-		MemoryContext oldcxt;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext oldcxt;
 
-		if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-			!(rsinfo->allowedModes & SFRM_Materialize))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("set-valued function called in context that cannot accept a set")));
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-		rsinfo->returnMode = SFRM_Materialize;
-		rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-		rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-		MemoryContextSwitchTo(oldcxt);
-	}
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(oldcxt);
 #endif
+}
 
-	ont_run_query(table, q, store_row, rsinfo);
+static Datum
+return_rows(FunctionCallInfo fcinfo, const char *table, const OntStatusQuery *q)
+{
+	ont_materialize(fcinfo);
+	ont_run_query(table, q, store_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -56,6 +57,9 @@ typedef struct OntStatusQuery
 
 /* Receives each result row; values are of the row type's column types. */
 typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
+
+/* ontstatus.c */
+extern void ont_materialize(FunctionCallInfo fcinfo);
 
 /* settings (ontstatus.c) */
 extern char *ontstatus_schema;

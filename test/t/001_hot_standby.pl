@@ -53,6 +53,14 @@ is($standby->safe_psql('postgres',
 	q{SELECT string_agg(process_id::text, ',') FROM ontstatus.find_process_status(process_status_cd => 'PROCESSING')}),
 	'27', 'find_process_status on the standby');
 
+# the DBA reports, read-only too
+is($standby->safe_psql('postgres',
+	q{SELECT string_agg(process_type_cd || ':' || process_status_cd || ':' || processes, ',') FROM ontstatus.process_summary()}),
+	'ONT_PATIENT_COUNT_UPDATE:PROCESSING:1,ONT_UPDATE_CRC_CONCEPT:COMPLETED:1', 'process_summary on the standby');
+is($standby->safe_psql('postgres',
+	q{SELECT process_id || ' ' || progress_done || '/' || progress_total FROM ontstatus.running_processes()}),
+	'27 1/2', 'running_processes on the standby');
+
 # nothing is written and no transaction id is taken, even in a transaction
 # that also hits an error response
 is($standby->safe_psql('postgres', q{

@@ -1,0 +1,68 @@
+--
+-- reports: process_summary and running_processes, for DBAs.
+--
+SET timezone = 'America/New_York';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+CREATE SCHEMA rep;
+SET search_path = rep;
+\i test/fixtures/ont_process_status.sql
+RESET search_path;
+INSERT INTO rep.ont_process_status
+  (process_id, process_type_cd, start_date, end_date, process_step_cd, process_status_cd,
+   message, entry_date, change_date)
+VALUES
+  (1, 'ONT_UPDATE_CRC_CONCEPT', '2024-01-01 10:00', '2024-01-01 10:10', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 'done', NULL, NULL),
+  (2, 'ONT_UPDATE_CRC_CONCEPT', '2024-01-02 10:00', '2024-01-02 10:30', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 'done', NULL, NULL),
+  (3, 'ONT_UPDATE_CRC_CONCEPT', '2024-01-03 10:00', NULL, 'ONT_SENTTO_FRC', 'ERROR', 'failed', NULL, NULL),
+  (4, 'ONT_PATIENT_COUNT_UPDATE', '2023-12-31 08:00', '2023-12-31 09:00', 'ONT_PATIENT_COUNT_UPDATE', 'KILLED', 'PROCESSED 10/4000', NULL, NULL),
+  -- running: progressing, stuck, no progress in the message, odd message
+  (5, 'ONT_PATIENT_COUNT_UPDATE', (now() - interval '3 hours')::timestamp, NULL, 'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING',
+      'PROCESSED 120/4000', (now() - interval '3 hours')::timestamp, (now() - interval '5 minutes')::timestamp),
+  (6, 'ONT_SYNCALL_CRC_CONCEPT', (now() - interval '5 hours')::timestamp, NULL, 'ONT_BUILD_PDO_START', 'PROCESSING',
+      'PROCESSED 3/4', (now() - interval '5 hours')::timestamp, (now() - interval '2 hours')::timestamp),
+  (7, 'ONT_ADD_CONCEPT', (now() - interval '10 minutes')::timestamp, NULL, NULL, 'PROCESSING',
+      NULL, NULL, NULL),
+  (8, 'ONT_EDIT_CONCEPT', (now() - interval '2 days')::timestamp, NULL, NULL, 'PROCESSING',
+      'PROCESSED 5/0 and more', NULL, NULL);
+SET ontstatus.schema = 'rep';
+
+-- everything, then only what started from 2024 on (the running rows started
+-- now, so they count too)
+SELECT * FROM ontstatus.process_summary() WHERE process_status_cd <> 'PROCESSING';
+SELECT process_type_cd, process_status_cd, processes FROM ontstatus.process_summary(since => '2024-01-02');
+SELECT process_status_cd, processes FROM ontstatus.process_summary()
+WHERE process_status_cd = 'PROCESSING' ORDER BY process_type_cd;
+
+-- the running processes: progress, and stuck after the default hour and after 4 hours
+SELECT process_id, process_type_cd, process_step_cd,
+       running_for BETWEEN interval '3 hours' AND interval '3 hours 1 minute' AS about_3h,
+       progress_done, progress_total, progress_percent, stuck
+FROM ontstatus.running_processes() ORDER BY process_id;
+SELECT process_id, stuck FROM ontstatus.running_processes(stuck_after => '4 hours') ORDER BY process_id;
+-- last_change is the latest of change_date, entry_date and start_date
+SELECT r.process_id, r.last_change = greatest(s.change_date, s.entry_date, s.start_date) AS latest
+FROM ontstatus.running_processes() r JOIN rep.ont_process_status s USING (process_id)
+ORDER BY 1;
+
+-- read-only, no transaction id
+BEGIN READ ONLY;
+SELECT count(*) FROM ontstatus.process_summary();
+SELECT count(*) FROM ontstatus.running_processes();
+SELECT pg_current_xact_id_if_assigned() IS NULL AS no_xid;
+COMMIT;
+
+-- the caller's rights: no SELECT, a permission error
+CREATE ROLE regress_ontstatus_reports;
+GRANT USAGE ON SCHEMA rep TO regress_ontstatus_reports;
+SET ROLE regress_ontstatus_reports;
+\set VERBOSITY terse
+SELECT * FROM ontstatus.process_summary();
+SELECT * FROM ontstatus.running_processes();
+\set VERBOSITY default
+RESET ROLE;
+REVOKE ALL ON SCHEMA rep FROM regress_ontstatus_reports;
+DROP ROLE regress_ontstatus_reports;
+
+RESET ontstatus.schema;
+DROP SCHEMA rep CASCADE;

@@ -1,0 +1,133 @@
+/*-------------------------------------------------------------------------
+ *
+ * reports.c
+ *	  DBA reporting over ont_process_status: process_summary and
+ *	  running_processes.
+ *
+ * Both find the table as find_process_status does (ontstatus.schema, then
+ * search_path), read it in the caller's snapshot with the caller's rights,
+ * and name everything else with its schema, as status_query.c does.  They
+ * are small aggregate queries; the rows go straight into the function's
+ * result tuplestore.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ontstatus.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(ontstatus_process_summary);
+PG_FUNCTION_INFO_V1(ontstatus_running_processes);
+
+#define TS(col) "CAST(t." col " AS pg_catalog.timestamp)"
+#define DURATION TS("end_date") " OPERATOR(pg_catalog.-) " TS("start_date")
+
+/* %s: the table.  $1: since, when given. */
+static const char *const summary_sql =
+"SELECT CAST(t.process_type_cd AS pg_catalog.text),"
+" CAST(t.process_status_cd AS pg_catalog.text),"
+" pg_catalog.count(*),"
+" pg_catalog.max(" TS("start_date") "),"
+" pg_catalog.max(" TS("end_date") "),"
+" pg_catalog.avg(" DURATION "),"
+" pg_catalog.max(" DURATION ")"
+" FROM %s t%s"
+" GROUP BY 1, 2 ORDER BY 1, 2";
+
+/*
+ * (Operators written as OPERATOR(...) all bind alike, left to right: hence
+ * the parentheses.)
+ *
+ * %s: the table.  $1: stuck_after.  Progress is read from messages such as
+ * "PROCESSED 120/4000", the way the cell's workers write it.
+ */
+static const char *const running_sql =
+"SELECT CAST(t.process_id AS pg_catalog.int8),"
+" CAST(t.process_type_cd AS pg_catalog.text),"
+" CAST(t.process_step_cd AS pg_catalog.text),"
+" " TS("start_date") ","
+" CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) " TS("start_date") ","
+" c.last_change,"
+" CAST(p.m[1] AS pg_catalog.int8),"
+" CAST(p.m[2] AS pg_catalog.int8),"
+" CASE WHEN CAST(p.m[2] AS pg_catalog.int8) OPERATOR(pg_catalog.>) 0"
+"   THEN pg_catalog.round((CAST(p.m[1] AS pg_catalog.numeric) OPERATOR(pg_catalog.*) 100)"
+"   OPERATOR(pg_catalog./) CAST(p.m[2] AS pg_catalog.numeric), 1) END,"
+" c.last_change OPERATOR(pg_catalog.<)"
+"   (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) $1)"
+" FROM %s t"
+" CROSS JOIN LATERAL (SELECT GREATEST(" TS("change_date") ", " TS("entry_date") ", "
+TS("start_date") ") AS last_change) c"
+" CROSS JOIN LATERAL (SELECT pg_catalog.regexp_match(CAST(t.message AS pg_catalog.text),"
+"   E'PROCESSED\\\\s+(\\\\d{1,18})\\\\s*/\\\\s*(\\\\d{1,18})') AS m) p"
+" WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
+" ORDER BY 1";
+
+/*
+ * Run sql (with the table's name put in) and return its rows as the
+ * function's result set, whose row type the query matches column for
+ * column.
+ */
+static Datum
+report(FunctionCallInfo fcinfo, const char *sql, int nargs, Oid *types,
+	   Datum *values, const char *nulls)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			rc;
+
+	ont_materialize(fcinfo);
+
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		v[16];
+		bool		n[16];
+
+		Assert(SPI_tuptable->tupdesc->natts <= 16);
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* process_summary(since timestamptz DEFAULT NULL) */
+Datum
+ontstatus_process_summary(PG_FUNCTION_ARGS)
+{
+	char	   *table = ont_resolve_table(NULL);
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		values[1];
+
+	if (PG_ARGISNULL(0))
+		return report(fcinfo, psprintf(summary_sql, table, ""), 0, NULL, NULL, NULL);
+	values[0] = PG_GETARG_DATUM(0);
+	return report(fcinfo,
+				  psprintf(summary_sql, table,
+						   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
+				  1, types, values, NULL);
+}
+
+/* running_processes(stuck_after interval DEFAULT '1 hour') */
+Datum
+ontstatus_running_processes(PG_FUNCTION_ARGS)
+{
+	char	   *table = ont_resolve_table(NULL);
+	Oid			types[1] = {INTERVALOID};
+	Datum		values[1] = {(Datum) 0};
+	char		nulls[1] = {' '};
+
+	if (PG_ARGISNULL(0))
+		nulls[0] = 'n';
+	else
+		values[0] = PG_GETARG_DATUM(0);
+	return report(fcinfo, psprintf(running_sql, table), 1, types, values, nulls);
+}
