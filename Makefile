@@ -9,13 +9,16 @@
 
 EXTENSION = ontstatus
 MODULE_big = ontstatus
-OBJS = src/ontstatus.o src/request.o src/request_parser.o src/reports.o \
+OBJS = src/ontstatus.o src/request.o src/request_parser.o src/reports.o src/lifecycle.o \
 	src/schema_resolution.o src/status_query.o src/response_writer.o
 DATA = sql/ontstatus--1.0.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
-REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache reports hardening mutation api
+REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache reports lifecycle hardening mutation api
 REGRESS_OPTS = --inputdir=. --outputdir=test
+# isolation tests: test/specs -> test/expected
+ISOLATION = start_process
+ISOLATION_OPTS = --inputdir=test --outputdir=test/isolation
 # TAP tests (a primary and a hot standby) run with make installcheck too
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
@@ -30,7 +33,7 @@ PG_CPPFLAGS = -isystem $(includedir_server) -isystem $(includedir_internal) $(XM
 PG_CFLAGS = -Wextra $(WERROR)
 SHLIB_LINK = $(XML2_LIBS)
 
-EXTRA_CLEAN = test/results test/regression.diffs test/regression.out tmp_check
+EXTRA_CLEAN = test/results test/regression.diffs test/regression.out tmp_check test/isolation
 
 # PostgreSQL 15 is the version this project is tested with; another
 # pg_config may be named on the command line.

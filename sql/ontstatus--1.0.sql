@@ -103,6 +103,42 @@ COMMENT ON FUNCTION @extschema@.process_summary(timestamptz) IS
 COMMENT ON FUNCTION @extschema@.running_processes(interval) IS
 'The PROCESSING rows of ont_process_status: how long each has run, when it last changed (latest of change_date, entry_date, start_date), its progress parsed from messages like PROCESSED 120/4000, and stuck = nothing changed for longer than stuck_after.';
 
+-- The process lifecycle, as the ONT cell runs it; these write, so they are
+-- VOLATILE and refuse in read-only transactions and on standbys.
+
+CREATE FUNCTION @extschema@.start_process(
+	process_type_cd text,
+	process_step_cd text DEFAULT NULL,
+	message text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ontstatus_start_process'
+LANGUAGE C VOLATILE SECURITY INVOKER;
+
+CREATE FUNCTION @extschema@.report_progress(
+	process_id bigint,
+	process_step_cd text DEFAULT NULL,
+	message text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ontstatus_report_progress'
+LANGUAGE C VOLATILE SECURITY INVOKER;
+
+CREATE FUNCTION @extschema@.finish_process(
+	process_id bigint,
+	process_status_cd text DEFAULT 'COMPLETED',
+	message text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ontstatus_finish_process'
+LANGUAGE C VOLATILE SECURITY INVOKER;
+
+COMMENT ON FUNCTION @extschema@.start_process(text, text, text) IS
+'Start a process as the ONT cell does: every PROCESSING row of the type becomes ABORT, then a new PROCESSING row is inserted; returns its process_id. Starts of one type are serialised. Sends NOTIFY ontstatus.';
+
+COMMENT ON FUNCTION @extschema@.report_progress(bigint, text, text) IS
+'Update the step and message of a PROCESSING process and return its status; an ABORT process is left alone and ABORT returned, telling the worker to stop. Sends NOTIFY ontstatus.';
+
+COMMENT ON FUNCTION @extschema@.finish_process(bigint, text, text) IS
+'Finish a process as COMPLETED, ERROR or KILLED (an ABORT process only as KILLED), with end_date now. Sends NOTIFY ontstatus.';
+
 -- The functions are SECURITY INVOKER and read only what the caller may
 -- read, so every role may call them; the ONT cell's role needs nothing more
 -- than SELECT on its ont_process_status.

@@ -70,6 +70,13 @@ is($standby->safe_psql('postgres', q{
 	SELECT pg_current_xact_id_if_assigned() IS NULL;
 	COMMIT;}), "t\n2\nt", 'no transaction id on the standby');
 
+# the lifecycle functions write: refused on the standby, cleanly
+my ($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT ontstatus.start_process('ONT_ADD_CONCEPT')});
+isnt($ret, 0, 'start_process fails on the standby');
+like($err, qr/cannot execute ontstatus.start_process\(\) (during recovery|in a read-only transaction)/,
+	'with a clear error');
+
 # the standby sees the primary's progress as it replays it
 $primary->safe_psql('postgres', q{
 	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED', message = 'PROCESSED 2/2'

@@ -1,0 +1,50 @@
+# LISTEN ontstatus: every lifecycle call announces the process at commit.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('notify');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION ontstatus;
+	CREATE SCHEMA i2b2metadata;
+	SET search_path = i2b2metadata;
+} . slurp_file('test/fixtures/ont_process_status.sql') . q{
+	ALTER DATABASE postgres SET search_path = i2b2metadata, public;
+});
+
+# psql prints the notifications a session receives, its own included
+my ($stdout, $stderr);
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE', 'ONT_PATIENT_COUNT_UPDATE');
+	SELECT ontstatus.report_progress(1, message => 'PROCESSED 1/2');
+	SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE');
+	SELECT ontstatus.finish_process(1, 'KILLED');
+}, stdout => \$stdout, stderr => \$stderr);
+
+my @payloads = ($stdout =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g);
+is(scalar @payloads, 5, 'five notifications: start, progress, abort and start, kill')
+  or diag("stdout: $stdout\nstderr: $stderr");
+like($payloads[0], qr/"process_id" : 1, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_status_cd" : "PROCESSING", "schema" : "i2b2metadata"/,
+	'start: process_id, type, step, status and schema');
+like($payloads[1], qr/"process_id" : 1, .* "process_status_cd" : "PROCESSING"/, 'progress');
+like($payloads[2], qr/"process_id" : 1, .* "process_status_cd" : "ABORT"/, 'the running one aborted by a new start');
+like($payloads[3], qr/"process_id" : 2, .* "process_status_cd" : "PROCESSING"/, 'the new one');
+like($payloads[4], qr/"process_id" : 1, .* "process_status_cd" : "KILLED"/, 'killed');
+
+# delivered at commit: nothing for a rolled-back start
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	BEGIN;
+	SELECT ontstatus.start_process('ONT_ADD_CONCEPT');
+	ROLLBACK;
+	SELECT 1;
+}, stdout => \$stdout, stderr => \$stderr);
+unlike($stdout, qr/Asynchronous notification/, 'no notification for a rolled-back start');
+
+$node->stop;
+done_testing();
