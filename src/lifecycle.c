@@ -215,47 +215,66 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(process_id);
 }
 
-/* report_progress(process_id, process_step_cd, message) returns text */
-Datum
-ontstatus_report_progress(PG_FUNCTION_ARGS)
+/*
+ * Start a change of one process: refuse writes where they cannot happen,
+ * find the table, connect SPI and lock the row.  Returns the row's status.
+ */
+static char *
+open_process(FunctionCallInfo fcinfo, const char *function, char **table,
+			 int64 *process_id)
 {
-	int64		process_id;
-	char	   *step = text_arg(fcinfo, 1);
-	char	   *message = text_arg(fcinfo, 2);
-	char	   *table;
-	char	   *status;
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
-
-	prevent_writes("ontstatus.report_progress()");
+	prevent_writes(function);
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("process_id must not be null")));
-	process_id = PG_GETARG_INT64(0);
+	*process_id = PG_GETARG_INT64(0);
+	*table = ont_resolve_table(NULL);
+	SPI_connect();
+	return lock_row(*table, *process_id);
+}
+
+/*
+ * UPDATE the process with the given SET list ($2 and $3 are the texts a and
+ * b, either may be NULL), stamp it changed, and announce it.
+ */
+static void
+update_process(const char *table, const char *set, int64 process_id,
+			   const char *a, const char *b)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(process_id),
+		a ? CStringGetTextDatum(a) : (Datum) 0,
+	b ? CStringGetTextDatum(b) : (Datum) 0};
+	char		nulls[3] = {' ', a ? ' ' : 'n', b ? ' ' : 'n'};
+
+	run(psprintf("UPDATE %s t SET %s, change_date = pg_catalog.now(), status_cd = 'U'"
+				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table, set),
+		3, types, values, nulls);
+	notify_rows(table);
+}
+
+/* report_progress(process_id, process_step_cd, message) returns text */
+Datum
+ontstatus_report_progress(PG_FUNCTION_ARGS)
+{
+	char	   *step = text_arg(fcinfo, 1);
+	char	   *message = text_arg(fcinfo, 2);
+	char	   *table;
+	char	   *status;
+	int64		process_id;
+
 	if (step)
 		check_code(step, process_steps, "process_step_cd");
-
-	table = ont_resolve_table(NULL);
-	SPI_connect();
-	status = pstrdup(lock_row(table, process_id));
+	status = pstrdup(open_process(fcinfo, "ontstatus.report_progress()",
+								  &table, &process_id));
 
 	/* an ABORT (or finished) row is left alone: the worker reads the status */
 	if (strcmp(status, "PROCESSING") == 0)
-	{
-		values[0] = Int64GetDatum(process_id);
-		values[1] = step ? CStringGetTextDatum(step) : (Datum) 0;
-		nulls[1] = step ? ' ' : 'n';
-		values[2] = message ? CStringGetTextDatum(message) : (Datum) 0;
-		nulls[2] = message ? ' ' : 'n';
-		run(psprintf("UPDATE %s t SET process_step_cd = COALESCE($2, t.process_step_cd),"
-					 " message = COALESCE($3, CAST(t.message AS pg_catalog.text)),"
-					 " change_date = pg_catalog.now(), status_cd = 'U'"
-					 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table),
-			3, types, values, nulls);
-		notify_rows(table);
-	}
+		update_process(table,
+					   "process_step_cd = COALESCE($2, t.process_step_cd),"
+					   " message = COALESCE($3, CAST(t.message AS pg_catalog.text))",
+					   process_id, step, message);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
@@ -264,26 +283,18 @@ ontstatus_report_progress(PG_FUNCTION_ARGS)
 Datum
 ontstatus_finish_process(PG_FUNCTION_ARGS)
 {
-	int64		process_id;
 	char	   *final = text_arg(fcinfo, 1);
 	char	   *message = text_arg(fcinfo, 2);
 	char	   *table;
 	char	   *status;
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	int64		process_id;
 
-	prevent_writes("ontstatus.finish_process()");
-	if (PG_ARGISNULL(0) || final == NULL)
+	if (final == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("process_id and process_status_cd must not be null")));
-	process_id = PG_GETARG_INT64(0);
+				 errmsg("process_status_cd must not be null")));
 	check_code(final, final_statuses, "final process_status_cd");
-
-	table = ont_resolve_table(NULL);
-	SPI_connect();
-	status = lock_row(table, process_id);
+	status = open_process(fcinfo, "ontstatus.finish_process()", &table, &process_id);
 	if (strcmp(status, "ABORT") == 0 && strcmp(final, "KILLED") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -296,16 +307,10 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
-	values[0] = Int64GetDatum(process_id);
-	values[1] = CStringGetTextDatum(final);
-	values[2] = message ? CStringGetTextDatum(message) : (Datum) 0;
-	nulls[2] = message ? ' ' : 'n';
-	run(psprintf("UPDATE %s t SET process_status_cd = $2, end_date = pg_catalog.now(),"
-				 " change_date = pg_catalog.now(), status_cd = 'U',"
-				 " message = COALESCE($3, CAST(t.message AS pg_catalog.text))"
-				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table),
-		3, types, values, nulls);
-	notify_rows(table);
+	update_process(table,
+				   "process_status_cd = $2, end_date = pg_catalog.now(),"
+				   " message = COALESCE($3, CAST(t.message AS pg_catalog.text))",
+				   process_id, final, message);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
