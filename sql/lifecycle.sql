@@ -90,5 +90,23 @@ SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT') AS old_id;
 SELECT ontstatus.finish_process(100);
 SELECT process_id, process_status_cd, start_date = current_date AS today FROM oldlife.ont_process_status;
 
+-- enable_notify / disable_notify: a trigger on the i2b2 table, only on request
+SELECT ontstatus.enable_notify('life');
+SELECT ontstatus.enable_notify('life');      -- again: still one trigger
+SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger WHERE tgname = 'ontstatus_notify';
+-- the Java cell's own writes go through it (LISTEN is tested in test/t/002_notify.pl)
+UPDATE life.ont_process_status SET message = 'PROCESSED 1/2' WHERE process_id = 5;
+INSERT INTO life.ont_process_status (process_type_cd, process_status_cd) VALUES ('ONT_ADD_CONCEPT', 'PROCESSING');
+SELECT ontstatus.disable_notify('life');
+SELECT ontstatus.disable_notify('life');     -- already gone: fine
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname = 'ontstatus_notify';
+SELECT ontstatus.enable_notify();            -- where find_process_status finds it (oldlife)
+SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'ontstatus_notify';
+SELECT ontstatus.disable_notify();
+SELECT ontstatus.enable_notify('no_such_schema');
+BEGIN READ ONLY;
+SELECT ontstatus.enable_notify('life');
+ROLLBACK;
+
 RESET ontstatus.schema;
 DROP SCHEMA life, oldlife CASCADE;

@@ -139,6 +139,43 @@ COMMENT ON FUNCTION @extschema@.report_progress(bigint, text, text) IS
 COMMENT ON FUNCTION @extschema@.finish_process(bigint, text, text) IS
 'Finish a process as COMPLETED, ERROR or KILLED (an ABORT process only as KILLED), with end_date now. Sends NOTIFY ontstatus.';
 
+-- Push: a trigger, added only on request, announces changes written by the
+-- Java cell itself, with the payload the lifecycle functions send.
+
+CREATE FUNCTION @extschema@.notify_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+SET search_path = pg_catalog
+AS $$
+BEGIN
+  PERFORM pg_catalog.pg_notify('ontstatus', CAST(pg_catalog.json_build_object(
+    'process_id', CAST(NEW.process_id AS bigint),
+    'process_type_cd', CAST(NEW.process_type_cd AS pg_catalog.text),
+    'process_step_cd', CAST(NEW.process_step_cd AS pg_catalog.text),
+    'process_status_cd', CAST(NEW.process_status_cd AS pg_catalog.text),
+    'schema', CAST(TG_TABLE_SCHEMA AS pg_catalog.text)) AS pg_catalog.text));
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION @extschema@.enable_notify(schema name DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ontstatus_enable_notify'
+LANGUAGE C VOLATILE SECURITY INVOKER;
+
+CREATE FUNCTION @extschema@.disable_notify(schema name DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ontstatus_disable_notify'
+LANGUAGE C VOLATILE SECURITY INVOKER;
+
+COMMENT ON FUNCTION @extschema@.notify_change() IS
+'Trigger function behind enable_notify: NOTIFY ontstatus with the changed process as JSON.';
+
+COMMENT ON FUNCTION @extschema@.enable_notify(name) IS
+'Add a trigger to ont_process_status (in schema, or the one find_process_status finds) so that every insert or update, the Java cell''s included, sends NOTIFY ontstatus. Needs the right to create triggers on the table.';
+
+COMMENT ON FUNCTION @extschema@.disable_notify(name) IS
+'Drop the trigger enable_notify added, if it is there.';
+
 -- The functions are SECURITY INVOKER and read only what the caller may
 -- read, so every role may call them; the ONT cell's role needs nothing more
 -- than SELECT on its ont_process_status.

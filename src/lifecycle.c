@@ -12,6 +12,9 @@
  * checked against the ones the cell writes.  Every change is announced
  * with NOTIFY ontstatus, '<json>', delivered at commit.
  *
+ * enable_notify/disable_notify add and drop a trigger that announces the
+ * changes the Java cell writes itself, in the same form.
+ *
  * These functions write: they refuse, cleanly, in a read-only transaction
  * and on a standby.
  *
@@ -24,11 +27,15 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_start_process);
 PG_FUNCTION_INFO_V1(ontstatus_report_progress);
 PG_FUNCTION_INFO_V1(ontstatus_finish_process);
+PG_FUNCTION_INFO_V1(ontstatus_enable_notify);
+PG_FUNCTION_INFO_V1(ontstatus_disable_notify);
 
 /* the class of our advisory locks: "ONTS" */
 #define ONT_LOCK_CLASS 1330533459	/* 0x4f4e5453, "ONTS" */
@@ -312,5 +319,68 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 				   " message = COALESCE($3, CAST(t.message AS pg_catalog.text))",
 				   process_id, final, message);
 	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * The table enable_notify/disable_notify work on: ont_process_status in
+ * the given schema, or where find_process_status finds it.
+ */
+static char *
+notify_table(FunctionCallInfo fcinfo)
+{
+	char	   *schema;
+
+	if (PG_ARGISNULL(0))
+		return ont_resolve_table(NULL);
+	schema = NameStr(*PG_GETARG_NAME(0));
+	if (!OidIsValid(get_namespace_oid(schema, true)) ||
+		!OidIsValid(get_relname_relid("ont_process_status", get_namespace_oid(schema, true))))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.ont_process_status\" does not exist", schema)));
+	return quote_qualified_identifier(schema, "ont_process_status");
+}
+
+static void
+run_utility(const char *sql)
+{
+	int			rc;
+
+	SPI_connect();
+	if ((rc = SPI_execute(sql, false, 0)) != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+/*
+ * enable_notify(schema): a trigger on the i2b2 table, so that changes the
+ * Java cell writes itself are announced too.  The only time ontstatus
+ * touches the i2b2 table's definition, and only when asked.  Its payload is
+ * the lifecycle functions' own, so a change made through them is announced
+ * once (NOTIFY folds identical payloads of one transaction).
+ */
+Datum
+ontstatus_enable_notify(PG_FUNCTION_ARGS)
+{
+	char	   *table;
+
+	prevent_writes("ontstatus.enable_notify()");
+	table = notify_table(fcinfo);
+	run_utility(psprintf("CREATE OR REPLACE TRIGGER ontstatus_notify"
+						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
+						 " EXECUTE FUNCTION ontstatus.notify_change()", table));
+	PG_RETURN_VOID();
+}
+
+/* disable_notify(schema): drop that trigger again, if it is there */
+Datum
+ontstatus_disable_notify(PG_FUNCTION_ARGS)
+{
+	char	   *table;
+
+	prevent_writes("ontstatus.disable_notify()");
+	table = notify_table(fcinfo);
+	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table));
 	PG_RETURN_VOID();
 }

@@ -36,6 +36,24 @@ like($payloads[2], qr/"process_id" : 1, .* "process_status_cd" : "ABORT"/, 'the 
 like($payloads[3], qr/"process_id" : 2, .* "process_status_cd" : "PROCESSING"/, 'the new one');
 like($payloads[4], qr/"process_id" : 1, .* "process_status_cd" : "KILLED"/, 'killed');
 
+# enable_notify: the Java cell's own writes are announced in the same form,
+# and a lifecycle call is announced once, not twice
+$node->safe_psql('postgres', q{SELECT ontstatus.enable_notify()});
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED' WHERE process_id = 2;
+	INSERT INTO i2b2metadata.ont_process_status (process_type_cd, process_status_cd) VALUES ('ONT_ADD_CONCEPT', 'PROCESSING');
+	SELECT ontstatus.report_progress(3, message => 'PROCESSED 5/9');
+}, stdout => \$stdout, stderr => \$stderr);
+@payloads = ($stdout =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g);
+is(scalar @payloads, 3, 'a direct update, a direct insert, one progress report')
+  or diag("stdout: $stdout\nstderr: $stderr");
+like($payloads[0], qr/^\{"process_id" : 2, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : null, "process_status_cd" : "COMPLETED", "schema" : "i2b2metadata"\}$/,
+	'the trigger sends what the lifecycle functions send');
+like($payloads[1], qr/"process_id" : 3, .*"process_status_cd" : "PROCESSING"/, 'the insert');
+like($payloads[2], qr/"process_id" : 3, .*"process_status_cd" : "PROCESSING"/, 'the progress report, once');
+$node->safe_psql('postgres', q{SELECT ontstatus.disable_notify()});
+
 # delivered at commit: nothing for a rolled-back start
 $node->psql('postgres', q{
 	LISTEN ontstatus;
