@@ -30,6 +30,7 @@
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_start_process);
 PG_FUNCTION_INFO_V1(ontstatus_report_progress);
@@ -92,20 +93,17 @@ text_arg(FunctionCallInfo fcinfo, int n)
 static void
 notify_rows(const char *table)
 {
-	char	   *schema = pstrdup(table);
-	char	   *dot = strchr(schema, '.');
+	char	   *copy = pstrdup(table);
+	List	   *names;
+	char	   *schema;
 	SPITupleTable *tt = SPI_tuptable;
 	uint64		n = SPI_processed;
 	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 
-	/* the quoted schema part of the qualified name, unquoted for JSON */
-	if (dot)
-		*dot = '\0';
-	if (schema[0] == '"')
-	{
-		schema[strlen(schema) - 1] = '\0';
-		schema++;
-	}
+	/* the schema part of the quoted qualified name, as a plain name */
+	if (!SplitIdentifierString(copy, '.', &names) || list_length(names) != 2)
+		elog(ERROR, "unexpected table name %s", table);
+	schema = linitial(names);
 
 	for (uint64 i = 0; i < n; i++)
 	{
