@@ -54,6 +54,19 @@ like($payloads[1], qr/"process_id" : 3, .*"process_status_cd" : "PROCESSING"/, '
 like($payloads[2], qr/"process_id" : 3, .*"process_status_cd" : "PROCESSING"/, 'the progress report, once');
 $node->safe_psql('postgres', q{SELECT ontstatus.disable_notify()});
 
+# a schema name that needs quoting comes out as the plain name
+$node->safe_psql('postgres', q{
+	CREATE SCHEMA "Odd.Schema";
+	CREATE TABLE "Odd.Schema".ont_process_status (LIKE i2b2metadata.ont_process_status INCLUDING ALL);
+});
+$node->psql('postgres', q{
+	SET ontstatus.schema = 'Odd.Schema';
+	LISTEN ontstatus;
+	SELECT ontstatus.start_process('ONT_DELETE_CONCEPT');
+}, stdout => \$stdout, stderr => \$stderr);
+like($stdout, qr/"process_type_cd" : "ONT_DELETE_CONCEPT".*"schema" : "Odd\.Schema"/,
+	'the schema of a quoted name') or diag("stdout: $stdout\nstderr: $stderr");
+
 # delivered at commit: nothing for a rolled-back start
 $node->psql('postgres', q{
 	LISTEN ontstatus;
