@@ -126,6 +126,15 @@ notify_rows(const char *table)
 	}
 }
 
+static void
+connect_spi(void)
+{
+	int			rc;
+
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+}
+
 static int
 run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
@@ -136,7 +145,10 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 	return rc;
 }
 
-/* The row's status, locked for update; an error when there is no row. */
+/*
+ * The row's status, locked for update, copied out of SPI's memory; an
+ * error when there is no row.
+ */
 static char *
 lock_row(const char *table, int64 process_id)
 {
@@ -153,7 +165,10 @@ lock_row(const char *table, int64 process_id)
 				 errmsg("process " INT64_FORMAT " does not exist", process_id),
 				 errdetail("No row of %s has that process_id.", table)));
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	return status ? status : "";
+	if (status == NULL)
+		status = "";
+	/* in the caller's context: report_progress returns it after SPI_finish */
+	return strcpy(SPI_palloc(strlen(status) + 1), status);
 }
 
 /* start_process(process_type_cd, process_step_cd, message) returns bigint */
@@ -198,7 +213,7 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	values[2] = message ? CStringGetTextDatum(message) : (Datum) 0;
 	nulls[2] = message ? ' ' : 'n';
 
-	SPI_connect();
+	connect_spi();
 	run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(ONT_LOCK_CLASS)
 		", pg_catalog.hashtext($1))", 1, types, values, nulls);
 	run(psprintf("UPDATE %s t SET process_status_cd = 'ABORT', end_date = pg_catalog.now(),"
@@ -235,7 +250,7 @@ open_process(FunctionCallInfo fcinfo, const char *function, char **table,
 				 errmsg("process_id must not be null")));
 	*process_id = PG_GETARG_INT64(0);
 	*table = ont_resolve_table(NULL);
-	SPI_connect();
+	connect_spi();
 	return lock_row(*table, *process_id);
 }
 
@@ -271,8 +286,8 @@ ontstatus_report_progress(PG_FUNCTION_ARGS)
 
 	if (step)
 		check_code(step, process_steps, "process_step_cd");
-	status = pstrdup(open_process(fcinfo, "ontstatus.report_progress()",
-								  &table, &process_id));
+	status = open_process(fcinfo, "ontstatus.report_progress()",
+						  &table, &process_id);
 
 	/* an ABORT (or finished) row is left alone: the worker reads the status */
 	if (strcmp(status, "PROCESSING") == 0)
@@ -345,7 +360,7 @@ run_utility(const char *sql)
 {
 	int			rc;
 
-	SPI_connect();
+	connect_spi();
 	if ((rc = SPI_execute(sql, false, 0)) != SPI_OK_UTILITY)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
