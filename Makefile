@@ -9,9 +9,9 @@
 
 EXTENSION = ontstatus
 MODULE_big = ontstatus
-OBJS = src/ontstatus.o src/request.o src/request_parser.o src/reports.o src/lifecycle.o \
+OBJS = src/ontstatus.o src/request.o src/request_parser.o src/reports.o src/lifecycle.o src/table_zone.o \
 	src/schema_resolution.o src/status_query.o src/response_writer.o
-DATA = sql/ontstatus--1.0.sql
+DATA = sql/ontstatus--1.0.sql sql/ontstatus--1.1.sql sql/ontstatus--1.0--1.1.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
 REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache reports lifecycle hardening mutation api

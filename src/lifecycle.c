@@ -1,16 +1,27 @@
 /*-------------------------------------------------------------------------
  *
  * lifecycle.c
- *	  Start, report on and finish processes in ont_process_status as the
- *	  ONT cell does, and tell listeners.
+ *	  Start, report on, stop and finish processes in ont_process_status
+ *	  exactly as the ONT cell writes them, and tell listeners.
  *
- * start_process follows the cell: every PROCESSING row of the type becomes
- * ABORT, then a new PROCESSING row is inserted.  Starts of one type are
- * serialised by a transaction-scoped advisory lock on the type (other types
- * never wait), so concurrent starts leave exactly one PROCESSING row.
- * report_progress and finish_process lock the row they change.  Codes are
- * checked against the ones the cell writes.  Every change is announced
- * with NOTIFY ontstatus, '<json>', delivered at commit.
+ * The rows are the cell's rows (i2b2-core-server's OntProcessStatusDao and
+ * its callers): an insert is PROCESSING with the type's first step, message
+ * '' and status_cd 'C'; every later write is the cell's updateStatus, which
+ * sets end_date and change_date to now (end_date even while PROCESSING: the
+ * Workbench reads it unchecked) and status_cd 'U'.  Progress is the step
+ * "PROCESSED <done>/<total>", which the Workbench parses from
+ * process_step_cd.  Times are the wall clock of the moment of the write
+ * (not of the transaction's start, which a long job written as one
+ * function would freeze), to the millisecond as java.util.Date has it, in
+ * the table's zone (table_zone.c).
+ *
+ * Only a start of ONT_PATIENT_COUNT_UPDATE aborts the running processes of
+ * its type, as in the cell; stop_processes aborts without starting.  Both
+ * take a transaction-scoped advisory lock on (table, type), so concurrent
+ * starts leave exactly one PROCESSING row; the Java cell itself takes no
+ * such lock.  ABORT is recognised in any case, as the cell's
+ * equalsIgnoreCase does.  Every change is announced with NOTIFY ontstatus,
+ * '<json>', delivered at commit.
  *
  * enable_notify/disable_notify add and drop a trigger that announces the
  * changes the Java cell writes itself, in the same form.
@@ -25,29 +36,48 @@
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_start_process);
 PG_FUNCTION_INFO_V1(ontstatus_report_progress);
+PG_FUNCTION_INFO_V1(ontstatus_report_progress_count);
+PG_FUNCTION_INFO_V1(ontstatus_stop_processes);
 PG_FUNCTION_INFO_V1(ontstatus_finish_process);
 PG_FUNCTION_INFO_V1(ontstatus_enable_notify);
 PG_FUNCTION_INFO_V1(ontstatus_disable_notify);
 
-/* the class of our advisory locks: "ONTS" */
-#define ONT_LOCK_CLASS 1330533459	/* 0x4f4e5453, "ONTS" */
+#define PATIENT_COUNT "ONT_PATIENT_COUNT_UPDATE"
 
-static const char *const process_types[] = {
-	"ONT_UPDATE_CRC_CONCEPT", "ONT_SYNCALL_CRC_CONCEPT", "ONT_ADD_CONCEPT",
-	"ONT_EDIT_CONCEPT", "ONT_DELETE_CONCEPT", "ONT_PATIENT_COUNT_UPDATE", NULL
+/*
+ * The process types the cell writes, with the step it inserts each with;
+ * NULL for the concept edits, which it records as COMPLETED at once and
+ * which therefore never run.
+ */
+static const struct
+{
+	const char *type;
+	const char *first_step;
+}			process_types[] = {
+	{"ONT_UPDATE_CRC_CONCEPT", "ONT_BUILD_PDO_START"},
+	{"ONT_SYNCALL_CRC_CONCEPT", "ONT_BUILD_PDO_START"},
+	{PATIENT_COUNT, PATIENT_COUNT},
+	{"ONT_ADD_CONCEPT", NULL},
+	{"ONT_EDIT_CONCEPT", NULL},
+	{"ONT_DELETE_CONCEPT", NULL},
 };
+
+/* the steps the cell writes, besides "PROCESSED <done>/<total>" */
 static const char *const process_steps[] = {
-	"ONT_BUILD_PDO_START", "ONT_SENTTO_FRC", "ONT_SENTTO_CRCLOADER",
-	"ONT_PATIENT_COUNT_UPDATE", NULL
+	"ONT_BUILD_PDO_START", "ONT_BUILD_PDO", "ONT_SENTTO_FRC",
+	"ONT_SENTTO_CRCLOADER", PATIENT_COUNT, "ERROR", NULL
 };
 static const char *const final_statuses[] = {"COMPLETED", "ERROR", "KILLED", NULL};
 
@@ -57,7 +87,8 @@ static const char *const final_statuses[] = {"COMPLETED", "ERROR", "KILLED", NUL
 	" CAST(t.process_step_cd AS pg_catalog.text), CAST(t.process_status_cd AS pg_catalog.text)"
 
 static void
-check_code(const char *value, const char *const *allowed, const char *what)
+check_code(const char *value, const char *const *allowed, const char *what,
+		   const char *more)
 {
 	StringInfoData list;
 
@@ -70,7 +101,68 @@ check_code(const char *value, const char *const *allowed, const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown %s: \"%s\"", what, value),
-			 errdetail("Allowed: %s.", list.data)));
+			 errdetail("Allowed: %s%s.", list.data, more ? more : "")));
+}
+
+/*
+ * Is s "PROCESSED <done>/<total>" as the cell writes it: one space, two
+ * unsigned integers that Java's Integer.parseInt (the Workbench's) reads?
+ */
+static bool
+is_progress_step(const char *s)
+{
+	static const char prefix[] = "PROCESSED ";
+
+	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	s += sizeof(prefix) - 1;
+	for (int part = 0; part < 2; part++)
+	{
+		int64		n = 0;
+		const char *digits = s;
+
+		while (*s >= '0' && *s <= '9' && n <= PG_INT32_MAX)
+			n = n * 10 + (*s++ - '0');
+		if (s == digits || n > PG_INT32_MAX)
+			return false;
+		if (part == 0 && *s++ != '/')
+			return false;
+	}
+	return *s == '\0';
+}
+
+static void
+check_step(const char *step)
+{
+	if (!is_progress_step(step))
+		check_code(step, process_steps, "process_step_cd",
+				   ", or PROCESSED <done>/<total>");
+}
+
+/*
+ * The step a process of this type starts with; an error for a type the
+ * cell does not write or that never runs.
+ */
+static const char *
+first_step(const char *type)
+{
+	for (size_t i = 0; i < lengthof(process_types); i++)
+	{
+		if (strcmp(type, process_types[i].type) != 0)
+			continue;
+		if (process_types[i].first_step == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("process type %s never runs", type),
+					 errdetail("The ONT cell records ONT_ADD_CONCEPT, ONT_EDIT_CONCEPT and ONT_DELETE_CONCEPT as COMPLETED when they happen."),
+					 errhint("Start ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT or ONT_SYNCALL_CRC_CONCEPT.")));
+		return process_types[i].first_step;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown process_type_cd: \"%s\"", type),
+			 errdetail("Allowed: ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT, ONT_SYNCALL_CRC_CONCEPT.")));
+	return NULL;				/* keep the compiler quiet */
 }
 
 static void
@@ -86,9 +178,57 @@ text_arg(FunctionCallInfo fcinfo, int n)
 	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
+static void
+not_null(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/*
+ * The time of a write: now, not the transaction's start, truncated to the
+ * millisecond like the cell's java.util.Date.  A timestamptz, which the
+ * assignment to a timestamp or date column turns into the wall clock of
+ * the table's zone.
+ */
+static Datum
+write_time(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	return TimestampTzGetDatum(now - now % 1000);
+}
+
+/*
+ * A message cut to what the table's message column holds (varchar(2000) in
+ * older installs): a job must always be able to record how it ended.
+ */
+static char *
+fit_message(Oid relid, char *message)
+{
+	AttrNumber	attnum;
+	Oid			type;
+	int32		typmod;
+	Oid			collation;
+	int			len;
+
+	if (message == NULL || !OidIsValid(relid) ||
+		(attnum = get_attnum(relid, "message")) == InvalidAttrNumber)
+		return message;
+	get_atttypetypmodcoll(relid, attnum, &type, &typmod, &collation);
+	if ((type != VARCHAROID && type != BPCHAROID) || typmod < (int32) VARHDRSZ)
+		return message;
+	len = strlen(message);
+	message[pg_mbcharcliplen(message, len, typmod - VARHDRSZ)] = '\0';
+	return message;
+}
+
 /*
  * NOTIFY ontstatus for every row the last statement returned (RETURNING
- * process_id, type, step, status).
+ * process_id, type, step, status).  Leaves SPI_tuptable and SPI_processed
+ * as it found them, so that the caller can still read those rows.
  */
 static void
 notify_rows(const char *table)
@@ -124,6 +264,8 @@ notify_rows(const char *table)
 								  5, types, values, nulls, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "pg_notify failed");
 	}
+	SPI_tuptable = tt;
+	SPI_processed = n;
 }
 
 static void
@@ -143,6 +285,113 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	return rc;
+}
+
+/* ABORT in any case, as the cell's worker compares it */
+static bool
+is_abort(const char *status)
+{
+	return pg_strcasecmp(status, "ABORT") == 0;
+}
+
+/*
+ * Set every PROCESSING process of the type to ABORT, as the cell's
+ * patient-count start and stop do (the step becomes the type's first one:
+ * ONT_PATIENT_COUNT_UPDATE for patient counts, as the cell writes).  Takes
+ * the lock that serialises the starts and stops of this type on this
+ * table.  Leaves the aborted rows in SPI_tuptable, already announced.
+ */
+static void
+abort_running(const char *table, Oid relid, const char *type, Datum now)
+{
+	Oid			types[4] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID};
+	Datum		values[4];
+
+	/*
+	 * The lock serialises these writers; a snapshot taken before it was
+	 * granted could miss the PROCESSING row a concurrent start just
+	 * committed, so REPEATABLE READ would break "one PROCESSING row".
+	 */
+	if (IsolationUsesXactSnapshot() && !IsolationIsSerializable())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ontstatus cannot abort running processes in a REPEATABLE READ transaction"),
+				 errdetail("It must see the rows committed by concurrent starts of the same type."),
+				 errhint("Use READ COMMITTED (the default) or SERIALIZABLE.")));
+
+	values[0] = CStringGetTextDatum(type);
+	values[1] = CStringGetTextDatum(first_step(type));
+	values[2] = now;
+	values[3] = Int32GetDatum((int32) relid);
+	run("SELECT pg_catalog.pg_advisory_xact_lock($4, pg_catalog.hashtext($1))",
+		4, types, values, NULL);
+	run(psprintf("UPDATE %s t SET process_status_cd = 'ABORT', process_step_cd = $2,"
+				 " end_date = $3, change_date = $3, status_cd = 'U'"
+				 " WHERE t.process_type_cd OPERATOR(pg_catalog.=) $1"
+				 " AND t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'" RETURNING,
+				 table),
+		4, types, values, NULL);
+	notify_rows(table);
+}
+
+/*
+ * start_process(process_type_cd, process_step_cd, message, changed_by)
+ * returns bigint.  Version 1.0's signature lacks changed_by.
+ */
+Datum
+ontstatus_start_process(PG_FUNCTION_ARGS)
+{
+	char	   *type = text_arg(fcinfo, 0);
+	char	   *step = text_arg(fcinfo, 1);
+	char	   *message = text_arg(fcinfo, 2);
+	char	   *changed_by = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
+	const char *start_step;
+	char	   *table;
+	Oid			relid;
+	int			zone;
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	bool		isnull;
+	Datum		id;
+
+	prevent_writes("ontstatus.start_process()");
+	not_null(fcinfo, 0, "process_type_cd");
+	start_step = first_step(type);
+	if (step)
+		check_step(step);
+	else
+		step = (char *) start_step;
+
+	zone = ont_enter_table_zone();
+	table = ont_resolve_table(NULL, &relid);
+	values[0] = CStringGetTextDatum(type);
+	values[1] = CStringGetTextDatum(step);
+	/* the cell's insert: message '', the i2b2 user as changedby_char */
+	values[2] = CStringGetTextDatum(message ? fit_message(relid, message) : "");
+	values[3] = CStringGetTextDatum(changed_by ? changed_by :
+									GetUserNameFromId(GetSessionUserId(), false));
+	values[4] = write_time();
+
+	connect_spi();
+	if (strcmp(type, PATIENT_COUNT) == 0)
+		abort_running(table, relid, type, values[4]);
+	run(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
+				 " start_date, entry_date, status_cd, changedby_char, message)"
+				 " VALUES ($1, $2, 'PROCESSING', $5, $5, 'C', $4, $3)" RETURNING, table),
+		5, types, values, NULL);
+	if (SPI_processed != 1 ||
+		(id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+		 isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("the new process has no process_id"),
+				 errdetail("The INSERT into %s returned %s.", table,
+						   SPI_processed == 0 ? "no row" : "no process_id"),
+				 errhint("process_id must have a default (serial or a sequence), and no trigger may drop the row.")));
+	notify_rows(table);
+	SPI_finish();
+	ont_leave_table_zone(zone);
+	PG_RETURN_DATUM(id);
 }
 
 /*
@@ -171,107 +420,65 @@ lock_row(const char *table, int64 process_id)
 	return strcpy(SPI_palloc(strlen(status) + 1), status);
 }
 
-/* start_process(process_type_cd, process_step_cd, message) returns bigint */
-Datum
-ontstatus_start_process(PG_FUNCTION_ARGS)
-{
-	char	   *type = text_arg(fcinfo, 0);
-	char	   *step = text_arg(fcinfo, 1);
-	char	   *message = text_arg(fcinfo, 2);
-	char	   *table;
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	bool		isnull;
-	int64		process_id;
-
-	prevent_writes("ontstatus.start_process()");
-	if (type == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("process_type_cd must not be null")));
-	check_code(type, process_types, "process_type_cd");
-	if (step)
-		check_code(step, process_steps, "process_step_cd");
-
-	/*
-	 * The lock serialises starts of this type; a snapshot taken before it
-	 * was granted could miss the PROCESSING row a concurrent start just
-	 * committed, so REPEATABLE READ would break "one PROCESSING row".
-	 */
-	if (IsolationUsesXactSnapshot() && !IsolationIsSerializable())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ontstatus.start_process() cannot run in a REPEATABLE READ transaction"),
-				 errdetail("It must see the rows committed by concurrent starts of the same type."),
-				 errhint("Use READ COMMITTED (the default) or SERIALIZABLE.")));
-
-	table = ont_resolve_table(NULL);
-	values[0] = CStringGetTextDatum(type);
-	values[1] = step ? CStringGetTextDatum(step) : (Datum) 0;
-	nulls[1] = step ? ' ' : 'n';
-	values[2] = message ? CStringGetTextDatum(message) : (Datum) 0;
-	nulls[2] = message ? ' ' : 'n';
-
-	connect_spi();
-	run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(ONT_LOCK_CLASS)
-		", pg_catalog.hashtext($1))", 1, types, values, nulls);
-	run(psprintf("UPDATE %s t SET process_status_cd = 'ABORT', end_date = pg_catalog.now(),"
-				 " change_date = pg_catalog.now(), status_cd = 'U'"
-				 " WHERE t.process_type_cd OPERATOR(pg_catalog.=) $1"
-				 " AND t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'" RETURNING,
-				 table),
-		1, types, values, nulls);
-	notify_rows(table);
-	run(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
-				 " start_date, entry_date, status_cd, changedby_char, message)"
-				 " VALUES ($1, $2, 'PROCESSING', pg_catalog.now(), pg_catalog.now(), 'C',"
-				 " CAST(session_user AS pg_catalog.text), $3)" RETURNING, table),
-		3, types, values, nulls);
-	process_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-	notify_rows(table);
-	SPI_finish();
-	PG_RETURN_INT64(process_id);
-}
-
 /*
- * Start a change of one process: refuse writes where they cannot happen,
- * find the table, connect SPI and lock the row.  Returns the row's status.
- */
-static char *
-open_process(FunctionCallInfo fcinfo, const char *function, char **table,
-			 int64 *process_id)
-{
-	prevent_writes(function);
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("process_id must not be null")));
-	*process_id = PG_GETARG_INT64(0);
-	*table = ont_resolve_table(NULL);
-	connect_spi();
-	return lock_row(*table, *process_id);
-}
-
-/*
- * UPDATE the process with the given SET list ($2 and $3 are the texts a and
- * b, either may be NULL), stamp it changed, and announce it.
+ * Write one process as the cell's updateStatus does: the given status,
+ * step and message (NULL: unchanged), end_date and change_date now,
+ * status_cd 'U'; announce it.
  */
 static void
-update_process(const char *table, const char *set, int64 process_id,
-			   const char *a, const char *b)
+update_process(const char *table, int64 process_id, const char *status,
+			   const char *step, const char *message)
 {
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum		values[3] = {Int64GetDatum(process_id),
-		a ? CStringGetTextDatum(a) : (Datum) 0,
-	b ? CStringGetTextDatum(b) : (Datum) 0};
-	char		nulls[3] = {' ', a ? ' ' : 'n', b ? ' ' : 'n'};
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	const char *texts[3] = {status, step, message};
 
-	run(psprintf("UPDATE %s t SET %s, change_date = pg_catalog.now(), status_cd = 'U'"
-				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table, set),
-		3, types, values, nulls);
+	values[0] = Int64GetDatum(process_id);
+	for (int i = 0; i < 3; i++)
+	{
+		values[i + 1] = texts[i] ? CStringGetTextDatum(texts[i]) : (Datum) 0;
+		nulls[i + 1] = texts[i] ? ' ' : 'n';
+	}
+	values[4] = write_time();
+	run(psprintf("UPDATE %s t SET"
+				 " process_status_cd = COALESCE($2, CAST(t.process_status_cd AS pg_catalog.text)),"
+				 " process_step_cd = COALESCE($3, CAST(t.process_step_cd AS pg_catalog.text)),"
+				 " message = COALESCE($4, CAST(t.message AS pg_catalog.text)),"
+				 " end_date = $5, change_date = $5, status_cd = 'U'"
+				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table),
+		5, types, values, nulls);
 	notify_rows(table);
+}
+
+/*
+ * Record progress of a PROCESSING process and return its status; any other
+ * row is left alone, and its status (ABORT: stop) returned.
+ */
+static Datum
+report(FunctionCallInfo fcinfo, const char *step, char *message)
+{
+	char	   *table;
+	char	   *status;
+	Oid			relid;
+	int64		process_id;
+	int			zone;
+
+	prevent_writes("ontstatus.report_progress()");
+	not_null(fcinfo, 0, "process_id");
+	process_id = PG_GETARG_INT64(0);
+
+	zone = ont_enter_table_zone();
+	table = ont_resolve_table(NULL, &relid);
+	connect_spi();
+	status = lock_row(table, process_id);
+	if (strcmp(status, "PROCESSING") == 0)
+		update_process(table, process_id, NULL, step, fit_message(relid, message));
+	else if (is_abort(status))
+		status = "ABORT";
+	SPI_finish();
+	ont_leave_table_zone(zone);
+	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
 
 /* report_progress(process_id, process_step_cd, message) returns text */
@@ -279,59 +486,111 @@ Datum
 ontstatus_report_progress(PG_FUNCTION_ARGS)
 {
 	char	   *step = text_arg(fcinfo, 1);
-	char	   *message = text_arg(fcinfo, 2);
-	char	   *table;
-	char	   *status;
-	int64		process_id;
 
 	if (step)
-		check_code(step, process_steps, "process_step_cd");
-	status = open_process(fcinfo, "ontstatus.report_progress()",
-						  &table, &process_id);
-
-	/* an ABORT (or finished) row is left alone: the worker reads the status */
-	if (strcmp(status, "PROCESSING") == 0)
-		update_process(table,
-					   "process_step_cd = COALESCE($2, t.process_step_cd),"
-					   " message = COALESCE($3, CAST(t.message AS pg_catalog.text))",
-					   process_id, step, message);
-	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(status));
+		check_step(step);
+	return report(fcinfo, step, text_arg(fcinfo, 2));
 }
 
-/* finish_process(process_id, process_status_cd, message) */
+/* report_progress(process_id, done, total) returns text */
+Datum
+ontstatus_report_progress_count(PG_FUNCTION_ARGS)
+{
+	int32		done;
+	int32		total;
+
+	not_null(fcinfo, 1, "done");
+	not_null(fcinfo, 2, "total");
+	done = PG_GETARG_INT32(1);
+	total = PG_GETARG_INT32(2);
+	if (done < 0 || total < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("progress must not be negative: %d/%d", done, total),
+				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts.")));
+	return report(fcinfo, psprintf("PROCESSED %d/%d", done, total), NULL);
+}
+
+/*
+ * stop_processes(process_type_cd) returns setof bigint: the cell's
+ * operation_type="stop", which aborts the running processes of the type
+ * without starting one.
+ */
+Datum
+ontstatus_stop_processes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *type;
+	char	   *table;
+	Oid			relid;
+	int			zone;
+
+	prevent_writes("ontstatus.stop_processes()");
+	not_null(fcinfo, 0, "process_type_cd");
+	type = text_arg(fcinfo, 0);
+	(void) first_step(type);
+	ont_materialize(fcinfo, true);
+
+	zone = ont_enter_table_zone();
+	table = ont_resolve_table(NULL, &relid);
+	connect_spi();
+	abort_running(table, relid, type, write_time());
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+									   1, &isnull);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+	}
+	SPI_finish();
+	ont_leave_table_zone(zone);
+	return (Datum) 0;
+}
+
+/*
+ * finish_process(process_id, process_status_cd, message, process_step_cd).
+ * Version 1.0's signature lacks process_step_cd.
+ */
 Datum
 ontstatus_finish_process(PG_FUNCTION_ARGS)
 {
 	char	   *final = text_arg(fcinfo, 1);
 	char	   *message = text_arg(fcinfo, 2);
+	char	   *step = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
 	char	   *table;
 	char	   *status;
+	Oid			relid;
 	int64		process_id;
+	int			zone;
 
-	if (final == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("process_status_cd must not be null")));
-	check_code(final, final_statuses, "final process_status_cd");
-	status = open_process(fcinfo, "ontstatus.finish_process()", &table, &process_id);
-	if (strcmp(status, "ABORT") == 0 && strcmp(final, "KILLED") != 0)
+	prevent_writes("ontstatus.finish_process()");
+	not_null(fcinfo, 0, "process_id");
+	not_null(fcinfo, 1, "process_status_cd");
+	check_code(final, final_statuses, "final process_status_cd", NULL);
+	if (step)
+		check_step(step);
+	process_id = PG_GETARG_INT64(0);
+
+	zone = ont_enter_table_zone();
+	table = ont_resolve_table(NULL, &relid);
+	connect_spi();
+	status = lock_row(table, process_id);
+	if (is_abort(status) && strcmp(final, "KILLED") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " was aborted: it can only become KILLED",
 						process_id),
-				 errdetail("Another start of its type asked it to stop.")));
-	if (strcmp(status, "PROCESSING") != 0 && strcmp(status, "ABORT") != 0)
+				 errdetail("A start of its type, or stop_processes, asked it to stop.")));
+	if (strcmp(status, "PROCESSING") != 0 && !is_abort(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
-	update_process(table,
-				   "process_status_cd = $2, end_date = pg_catalog.now(),"
-				   " message = COALESCE($3, CAST(t.message AS pg_catalog.text))",
-				   process_id, final, message);
+	update_process(table, process_id, final, step, fit_message(relid, message));
 	SPI_finish();
+	ont_leave_table_zone(zone);
 	PG_RETURN_VOID();
 }
 
@@ -345,7 +604,7 @@ notify_table(FunctionCallInfo fcinfo)
 	char	   *schema;
 
 	if (PG_ARGISNULL(0))
-		return ont_resolve_table(NULL);
+		return ont_resolve_table(NULL, NULL);
 	schema = NameStr(*PG_GETARG_NAME(0));
 	if (!OidIsValid(get_namespace_oid(schema, true)) ||
 		!OidIsValid(get_relname_relid("ont_process_status", get_namespace_oid(schema, true))))

@@ -61,6 +61,15 @@ _PG_init(void)
 							   0,
 							   ont_check_lookup_table, NULL, NULL);
 
+	DefineCustomStringVariable("ontstatus.table_time_zone",
+							   "Time zone in which ont_process_status's timestamp columns are written: the ONT cell's JVM zone.",
+							   "Any value TimeZone accepts; empty means the session's TimeZone.",
+							   &ontstatus_table_time_zone,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   ont_check_table_time_zone, NULL, NULL);
+
 	/*
 	 * SUSET: the limit protects the server from its callers, so they must
 	 * not be able to raise it.
@@ -124,10 +133,14 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	text	   *request = PG_GETARG_TEXT_PP(0);
 	MemoryContext callcxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	int			zone;
 
 	/* pointers, not locals, cross the longjmp: their targets stay valid */
 	OntRequest *req = palloc0(sizeof(OntRequest));
 	OntResponse *out = ont_response_create();
+
+	/* outside the subtransaction: an ERROR response is dated in it too */
+	zone = ont_enter_table_zone();
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(callcxt);
@@ -139,7 +152,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), req))
 			ont_request_raise(req);
 		ont_query_from_request(req, &q);
-		table = ont_resolve_table(req);
+		table = ont_resolve_table(req, NULL);
 		ont_write_response_start(out, req, q.max_rows);
 		ont_run_query(table, &q, write_row, out);
 		ont_write_response_end(out);
@@ -167,29 +180,34 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
+	ont_leave_table_zone(zone);
 	PG_RETURN_XML_P(ont_response_datum(out));
 }
 
 /*
  * Set up a set-returning function's result as a tuplestore
- * (materialize mode), on every supported version.
+ * (materialize mode), on every supported version.  A function returning a
+ * set of a scalar (scalar = true) takes the executor's expected descriptor.
  */
 void
-ont_materialize(FunctionCallInfo fcinfo)
+ont_materialize(FunctionCallInfo fcinfo, bool scalar)
 {
 #if PG_VERSION_NUM >= 150000
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, scalar ? MAT_SRF_USE_EXPECTED_DESC : 0);
 #else
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	MemoryContext oldcxt;
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
+		!(rsinfo->allowedModes & SFRM_Materialize) ||
+		(scalar && rsinfo->expectedDesc == NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+	if (scalar)
+		tupdesc = rsinfo->expectedDesc;
+	else if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	rsinfo->returnMode = SFRM_Materialize;
@@ -199,12 +217,11 @@ ont_materialize(FunctionCallInfo fcinfo)
 #endif
 }
 
-static Datum
+static void
 return_rows(FunctionCallInfo fcinfo, const char *table, const OntStatusQuery *q)
 {
-	ont_materialize(fcinfo);
+	ont_materialize(fcinfo, false);
 	ont_run_query(table, q, store_row, fcinfo->resultinfo);
-	return (Datum) 0;
 }
 
 /* process_status(text) and (xml): the rows, errors raised as SQL errors */
@@ -214,11 +231,16 @@ ontstatus_process_status(PG_FUNCTION_ARGS)
 	text	   *request = PG_GETARG_TEXT_PP(0);
 	OntRequest	req;
 	OntStatusQuery q;
+	int			zone;
 
 	if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
 		ont_request_raise(&req);
+	/* request times without an offset are wall clock in the table's zone */
+	zone = ont_enter_table_zone();
 	ont_query_from_request(&req, &q);
-	return return_rows(fcinfo, ont_resolve_table(&req), &q);
+	return_rows(fcinfo, ont_resolve_table(&req, NULL), &q);
+	ont_leave_table_zone(zone);
+	return (Datum) 0;
 }
 
 /* find_process_status(...): the same query from SQL arguments; NULL = any */
@@ -226,6 +248,7 @@ Datum
 ontstatus_find_process_status(PG_FUNCTION_ARGS)
 {
 	OntStatusQuery q;
+	int			zone;
 
 	memset(&q, 0, sizeof(q));
 	if (!PG_ARGISNULL(0))
@@ -246,5 +269,9 @@ ontstatus_find_process_status(PG_FUNCTION_ARGS)
 	}
 	q.max_rows = ont_max_rows(PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7));
 
-	return return_rows(fcinfo, ont_resolve_table(NULL), &q);
+	/* the bounds are instants, compared with the columns in the table's zone */
+	zone = ont_enter_table_zone();
+	return_rows(fcinfo, ont_resolve_table(NULL, NULL), &q);
+	ont_leave_table_zone(zone);
+	return (Datum) 0;
 }

@@ -59,12 +59,18 @@ typedef struct OntStatusQuery
 typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
 /* ontstatus.c */
-extern void ont_materialize(FunctionCallInfo fcinfo);
+extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
 
 /* settings (ontstatus.c) */
 extern char *ontstatus_schema;
 extern char *ontstatus_lookup_table;
 extern int	ontstatus_max_request_bytes;
+
+/* table_zone.c */
+extern char *ontstatus_table_time_zone;
+extern bool ont_check_table_time_zone(char **newval, void **extra, GucSource source);
+extern int	ont_enter_table_zone(void);
+extern void ont_leave_table_zone(int nestlevel);
 
 /* request.c */
 extern bool ont_request_read(const char *buf, size_t len, OntRequest *req);
@@ -73,7 +79,7 @@ extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
 /* schema_resolution.c */
-extern char *ont_resolve_table(const OntRequest *req);
+extern char *ont_resolve_table(const OntRequest *req, Oid *relid_out);
 extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
 
 /* status_query.c */

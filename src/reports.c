@@ -5,7 +5,8 @@
  *	  running_processes.
  *
  * Both find the table as find_process_status does (ontstatus.schema, then
- * search_path), read it in the caller's snapshot with the caller's rights,
+ * search_path), read it in the caller's snapshot with the caller's rights
+ * and in the table's time zone (ontstatus.table_time_zone),
  * and name everything else with its schema, as status_query.c does.  They
  * are small aggregate queries; the rows go straight into the function's
  * result tuplestore.
@@ -24,9 +25,17 @@ PG_FUNCTION_INFO_V1(ontstatus_process_summary);
 PG_FUNCTION_INFO_V1(ontstatus_running_processes);
 
 #define TS(col) "CAST(t." col " AS pg_catalog.timestamp)"
-#define DURATION TS("end_date") " OPERATOR(pg_catalog.-) " TS("start_date")
 
-/* %s: the table.  $1: since, when given. */
+/* how long a finished process ran; NULL for one that has not finished */
+#define DURATION \
+	"CASE WHEN t.process_status_cd OPERATOR(pg_catalog.=) ANY ('{COMPLETED,ERROR,KILLED}')" \
+	" THEN " TS("end_date") " OPERATOR(pg_catalog.-) " TS("start_date") " END"
+
+/*
+ * %s: the table.  $1: since, when given.  A running process carries an
+ * end_date too (the cell sets it on every update), so only final rows are
+ * timed.
+ */
 static const char *const summary_sql =
 "SELECT CAST(t.process_type_cd AS pg_catalog.text),"
 " CAST(t.process_status_cd AS pg_catalog.text),"
@@ -42,12 +51,16 @@ static const char *const summary_sql =
  * (Operators written as OPERATOR(...) all bind alike, left to right: hence
  * the parentheses.)
  *
- * %s: the table.  $1: stuck_after.  Progress is read from messages such as
- * "PROCESSED 120/4000", the way the cell's workers write it.
+ * %s: the table.  $1: stuck_after.  The running processes are the
+ * PROCESSING rows and the ABORT rows (in any case, as the cell's worker
+ * reads it): an ABORT row whose worker died stays so for ever.  Progress is
+ * read from process_step_cd in the cell's "PROCESSED <done>/<total>", else
+ * from a message of that form, as SQL jobs of version 1.0 wrote it.
  */
 static const char *const running_sql =
 "SELECT CAST(t.process_id AS pg_catalog.int8),"
 " CAST(t.process_type_cd AS pg_catalog.text),"
+" CAST(t.process_status_cd AS pg_catalog.text),"
 " CAST(t.process_step_cd AS pg_catalog.text),"
 " " TS("start_date") ","
 " CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) " TS("start_date") ","
@@ -62,30 +75,50 @@ static const char *const running_sql =
 " FROM %s t"
 " CROSS JOIN LATERAL (SELECT GREATEST(" TS("change_date") ", " TS("entry_date") ", "
 TS("start_date") ") AS last_change) c"
-" CROSS JOIN LATERAL (SELECT pg_catalog.regexp_match(CAST(t.message AS pg_catalog.text),"
-"   E'PROCESSED\\\\s+(\\\\d{1,18})\\\\s*/\\\\s*(\\\\d{1,18})') AS m) p"
+" CROSS JOIN LATERAL (SELECT COALESCE("
+"   pg_catalog.regexp_match(CAST(t.process_step_cd AS pg_catalog.text),"
+"   '^PROCESSED ([0-9]{1,10})/([0-9]{1,10})$'),"
+"   pg_catalog.regexp_match(CAST(t.message AS pg_catalog.text),"
+"   E'PROCESSED\\\\s+(\\\\d{1,18})\\\\s*/\\\\s*(\\\\d{1,18})')) AS m) p"
 " WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
+" OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT'"
 " ORDER BY 1";
 
+/* running_sql's process_status_cd, which version 1.0's result lacks */
+#define RUNNING_STATUS_COLUMN 2
+
 /*
- * Run sql (with the table's name put in) and return its rows as the
+ * Run sql and return its rows as the
  * function's result set, whose row type the query matches column for
- * column.
+ * column - except the column skip (-1: none), when the declared result,
+ * being version 1.0's, lacks it.  Runs in the table's time zone, so that
+ * "now" and the caller's timestamptz bounds meet the columns' wall clock.
  */
 static Datum
-report(FunctionCallInfo fcinfo, const char *sql, int nargs, Oid *types,
-	   Datum *values, const char *nulls)
+run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int nargs,
+		   Oid *types, Datum *values, const char *nulls)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			zone;
 	int			rc;
 
-	ont_materialize(fcinfo);
+	ont_materialize(fcinfo, false);
+	zone = ont_enter_table_zone();
 
 	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
 	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (rsinfo->setDesc->natts != SPI_tuptable->tupdesc->natts)
+	{
+		if (skip < 0 || rsinfo->setDesc->natts != SPI_tuptable->tupdesc->natts - 1)
+			elog(ERROR, "result has %d columns, expected %d",
+				 rsinfo->setDesc->natts, SPI_tuptable->tupdesc->natts);
+	}
+	else
+		skip = -1;
+
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum		v[16];
@@ -93,9 +126,15 @@ report(FunctionCallInfo fcinfo, const char *sql, int nargs, Oid *types,
 
 		Assert(SPI_tuptable->tupdesc->natts <= 16);
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
+		if (skip >= 0)
+		{
+			memmove(&v[skip], &v[skip + 1], sizeof(Datum) * (SPI_tuptable->tupdesc->natts - skip - 1));
+			memmove(&n[skip], &n[skip + 1], sizeof(bool) * (SPI_tuptable->tupdesc->natts - skip - 1));
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	SPI_finish();
+	ont_leave_table_zone(zone);
 	return (Datum) 0;
 }
 
@@ -103,24 +142,24 @@ report(FunctionCallInfo fcinfo, const char *sql, int nargs, Oid *types,
 Datum
 ontstatus_process_summary(PG_FUNCTION_ARGS)
 {
-	char	   *table = ont_resolve_table(NULL);
+	char	   *table = ont_resolve_table(NULL, NULL);
 	Oid			types[1] = {TIMESTAMPTZOID};
 	Datum		values[1];
 
 	if (PG_ARGISNULL(0))
-		return report(fcinfo, psprintf(summary_sql, table, ""), 0, NULL, NULL, NULL);
+		return run_report(fcinfo, psprintf(summary_sql, table, ""), -1,
+						  0, NULL, NULL, NULL);
 	values[0] = PG_GETARG_DATUM(0);
-	return report(fcinfo,
-				  psprintf(summary_sql, table,
-						   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
-				  1, types, values, NULL);
+	return run_report(fcinfo,
+					  psprintf(summary_sql, table,
+							   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
+					  -1, 1, types, values, NULL);
 }
 
 /* running_processes(stuck_after interval DEFAULT '1 hour') */
 Datum
 ontstatus_running_processes(PG_FUNCTION_ARGS)
 {
-	char	   *table = ont_resolve_table(NULL);
 	Oid			types[1] = {INTERVALOID};
 	Datum		values[1] = {(Datum) 0};
 	char		nulls[1] = {' '};
@@ -129,5 +168,7 @@ ontstatus_running_processes(PG_FUNCTION_ARGS)
 		nulls[0] = 'n';
 	else
 		values[0] = PG_GETARG_DATUM(0);
-	return report(fcinfo, psprintf(running_sql, table), 1, types, values, nulls);
+	return run_report(fcinfo, psprintf(running_sql, ont_resolve_table(NULL, NULL)),
+					  RUNNING_STATUS_COLUMN,
+					  1, types, values, nulls);
 }

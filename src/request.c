@@ -176,10 +176,11 @@ ont_max_rows(int64 requested)
 
 /*
  * Place an xs:dateTime in time: with an offset it is that instant; without
- * one it is a wall-clock time in the session's TimeZone.  The result is a
- * timestamptz, which the query compares with timestamp, timestamptz or date
- * columns through PostgreSQL's cross-type operators, all in the session's
- * zone.
+ * one it is a wall-clock time in the session's TimeZone (the table's zone,
+ * when ontstatus.table_time_zone is set: the callers run this inside it).
+ * The result is a timestamptz, which the query compares with timestamp,
+ * timestamptz or date columns through PostgreSQL's cross-type operators,
+ * all in that same zone.
  */
 static TimestampTz
 datetime_to_timestamptz(const OntDateTime *dt, const char *what)
@@ -220,7 +221,8 @@ ont_query_from_request(const OntRequest *req, OntStatusQuery *q)
 	};
 
 	memset(q, 0, sizeof(*q));
-	q->has_process_id = req->has_process_id;
+	/* as in the cell, which filters only on an id > 0 */
+	q->has_process_id = req->has_process_id && req->process_id > 0;
 	q->process_id = req->process_id;
 	q->process_type_cd = req->process_type_cd;
 	q->process_status_cd = req->process_status_cd;

@@ -282,10 +282,12 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 
 /*
  * req is the parsed request, or NULL for find_process_status, which always
- * uses ontstatus.schema or search_path.
+ * uses ontstatus.schema or search_path.  The table's OID is stored in
+ * *relid_out when the caller asks for it (the lifecycle keys its lock on it
+ * and reads the message column's length from it).
  */
 char *
-ont_resolve_table(const OntRequest *req)
+ont_resolve_table(const OntRequest *req, Oid *relid_out)
 {
 	Oid			nspid;
 	Oid			relid;
@@ -333,5 +335,7 @@ ont_resolve_table(const OntRequest *req)
 		nspid = get_rel_namespace(relid);
 	}
 
+	if (relid_out)
+		*relid_out = relid;
 	return quote_qualified_identifier(get_namespace_name(nspid), ONT_TABLE_NAME);
 }
