@@ -54,3 +54,22 @@ SET ontstatus.lookup_table = 'a.b.c';
 SET ontstatus.lookup_table = 'x; DROP TABLE y';
 RESET ontstatus.lookup_table;
 SHOW ontstatus.lookup_table;
+
+-- argument names and defaults of the lifecycle functions
+SELECT p.oid::regprocedure AS function, pg_get_function_arguments(p.oid) AS arguments
+FROM pg_proc p
+WHERE p.pronamespace = 'ontstatus'::regnamespace
+  AND p.proname IN ('start_process', 'report_progress', 'stop_processes', 'finish_process')
+ORDER BY 1::text;
+
+-- ontstatus.table_time_zone takes what SET TimeZone takes, or nothing;
+-- a zone that does not exist is refused and the value before it kept
+SET ontstatus.table_time_zone = 'America/New_York';
+SET ontstatus.table_time_zone = 'EST5EDT';
+SET ontstatus.table_time_zone = '-5';
+SET ontstatus.table_time_zone = 'UTC';
+SET ontstatus.table_time_zone = 'Mars/Olympus_Mons';
+SHOW ontstatus.table_time_zone;
+SET ontstatus.table_time_zone = '';
+SHOW ontstatus.table_time_zone;
+RESET ontstatus.table_time_zone;

@@ -21,7 +21,10 @@ SET search_path = i2b2metadata;
 RESET search_path;
 \d i2b2metadata.ont_process_status
 
--- inserted out of process_id order on purpose: results must come sorted
+-- inserted out of process_id order on purpose: results must come sorted.
+-- The patient counts (7, 8, 9) are as the cell writes them: progress in
+-- process_step_cd, message '', end_date set by every update (even while
+-- PROCESSING), the step overwritten by an ABORT.
 INSERT INTO i2b2metadata.ont_process_status
     (process_id, process_type_cd, start_date, end_date, process_step_cd,
      process_status_cd, crc_upload_id, status_cd, message)
@@ -31,11 +34,11 @@ VALUES
  (3,  'ONT_SYNCALL_CRC_CONCEPT', '2010-04-06 10:00:00', NULL,
       'ONT_BUILD_PDO_START', 'PROCESSING', NULL, 'C', NULL),
  (7,  'ONT_PATIENT_COUNT_UPDATE', '2011-01-01 00:00:00.123456', '2011-01-01 01:00:00',
-      'ONT_PATIENT_COUNT_UPDATE', 'KILLED', NULL, 'U', 'PROCESSED 120/4000'),
+      'PROCESSED 120/4000', 'KILLED', NULL, 'U', ''),
  (8,  'ONT_PATIENT_COUNT_UPDATE', '2011-01-02 08:30:00', '2011-01-02 09:00:00',
-      'ONT_PATIENT_COUNT_UPDATE', 'ABORT', NULL, 'U', 'PROCESSED 3000/4000'),
- (9,  'ONT_PATIENT_COUNT_UPDATE', '2011-01-03 12:00:00', NULL,
-      'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING', NULL, 'C', 'PROCESSED 10/4000'),
+      'ONT_PATIENT_COUNT_UPDATE', 'ABORT', NULL, 'U', ''),
+ (9,  'ONT_PATIENT_COUNT_UPDATE', '2011-01-03 12:00:00', '2011-01-03 12:20:00',
+      'PROCESSED 10/4000', 'PROCESSING', NULL, 'U', ''),
  (12, 'ONT_ADD_CONCEPT', '2011-07-01 23:59:59.999', '2011-07-02 00:00:00',
       'ONT_SENTTO_FRC', 'COMPLETED', 700, 'U', 'Grüße – 日本 ✓'),
  (13, 'ONT_EDIT_CONCEPT', '2012-03-01 06:00:00', '2012-03-01 06:05:00',

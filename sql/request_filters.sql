@@ -16,7 +16,10 @@ FROM (VALUES
   ('process_id',            regress.req('<process_id>26</process_id>')),
   ('process_id, blanks',    regress.req('<process_id>
       7 </process_id>')),
-  ('process_id, negative',  regress.req('<process_id>-5</process_id>')),
+  -- as in the cell, an id of 0 or less is no filter (the type narrows the list)
+  ('process_id, negative: no filter', regress.req('<process_id>-5</process_id><process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>')),
+  ('process_id 0: no filter', regress.req('<process_id>0</process_id><process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>')),
+  ('process_id 1 filters',  regress.req('<process_id>1</process_id><process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>')),
   ('process_id, +sign',     regress.req('<process_id>+8</process_id>')),
   ('process_type_cd',       regress.req('<process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>')),
   ('process_type_cd, no such code', regress.req('<process_type_cd>ONT_NOTHING</process_type_cd>')),

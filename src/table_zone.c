@@ -53,6 +53,8 @@ ont_check_table_time_zone(char **newval, void **extra pg_attribute_unused(),
 #else
 		free(zone_extra);
 #endif
+	if (!ok && GUC_check_errdetail_string == NULL)
+		GUC_check_errdetail("The value must be a time zone that SET TimeZone accepts, such as America/New_York, or empty for the session's own.");
 	return ok;
 }
 
