@@ -1,0 +1,89 @@
+--
+-- upgrade: version 1.0 still installs and works with the 1.1 library, and
+-- 1.0 followed by ALTER EXTENSION UPDATE leaves exactly the objects of a
+-- fresh 1.1 install.  Runs last: it drops and re-creates the extension.
+--
+SET timezone = 'America/New_York';
+
+-- Everything of the extension that a user can tell apart: each member
+-- object; each function's signature, defaults, result, properties, body,
+-- comment and grants; the row type's columns; the schema's grants.
+CREATE FUNCTION pg_temp.ext_objects() RETURNS TABLE (object text, detail text)
+LANGUAGE sql AS $$
+  SELECT pg_describe_object(d.classid, d.objid, 0), 'member'
+  FROM pg_depend d
+  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ontstatus')
+  UNION ALL
+  SELECT p.oid::regprocedure::text,
+         concat_ws(' | ', pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
+                   p.provolatile, p.proisstrict, p.prosecdef, p.proretset, p.prorows,
+                   p.proparallel, p.proconfig::text, p.prosrc, p.probin, p.proacl::text,
+                   obj_description(p.oid, 'pg_proc'))
+  FROM pg_proc p WHERE p.pronamespace = 'ontstatus'::regnamespace
+  UNION ALL
+  SELECT t.oid::regtype::text,
+         concat_ws(' | ', (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', '
+                                             ORDER BY a.attnum)
+                           FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0),
+                   obj_description(t.oid, 'pg_type'), t.typacl::text)
+  FROM pg_type t WHERE t.typnamespace = 'ontstatus'::regnamespace AND t.typtype = 'c'
+  UNION ALL
+  SELECT 'schema ' || n.nspname, n.nspacl::text
+  FROM pg_namespace n WHERE n.nspname = 'ontstatus'
+$$;
+
+DROP EXTENSION ontstatus;
+
+-- Version 1.0, as a site that has not updated yet has it
+CREATE EXTENSION ontstatus VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'ontstatus';
+CREATE TEMP TABLE v10 AS SELECT * FROM pg_temp.ext_objects();
+
+-- its functions run on the 1.1 library with their own signatures
+CREATE SCHEMA up;
+SET search_path = up;
+\i test/fixtures/ont_process_status.sql
+RESET search_path;
+SET ontstatus.schema = 'up';
+SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE', 'ONT_PATIENT_COUNT_UPDATE', 'started') AS id;
+SELECT ontstatus.report_progress(1, 'PROCESSED 5/10');
+-- running_processes has 1.0's columns, each in its place
+SELECT process_id, process_type_cd, process_step_cd, progress_done, progress_total, stuck
+FROM ontstatus.running_processes();
+SELECT pg_get_function_result('ontstatus.running_processes'::regproc);
+SELECT ontstatus.finish_process(1, 'KILLED', 'stopped by hand');
+SELECT process_step_cd, process_status_cd, message, status_cd FROM up.ont_process_status;
+
+-- ALTER EXTENSION UPDATE
+ALTER EXTENSION ontstatus UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ontstatus';
+CREATE TEMP TABLE updated AS SELECT * FROM pg_temp.ext_objects();
+
+-- what the update changed: these differ between 1.0 and 1.1
+SELECT object, (v10.detail IS NULL) AS added, (u.detail IS NULL) AS removed
+FROM v10 FULL JOIN updated u USING (object)
+WHERE v10.detail IS DISTINCT FROM u.detail
+GROUP BY object, v10.detail IS NULL, u.detail IS NULL
+ORDER BY object;
+
+-- a fresh 1.1
+DROP EXTENSION ontstatus;
+CREATE EXTENSION ontstatus;
+SELECT extversion FROM pg_extension WHERE extname = 'ontstatus';
+CREATE TEMP TABLE fresh AS SELECT * FROM pg_temp.ext_objects();
+
+-- the same objects, detail for detail
+SELECT count(*) AS objects, count(DISTINCT object) AS distinct_objects FROM fresh;
+SELECT 'only after the update' AS side, * FROM (TABLE updated EXCEPT TABLE fresh) AS a
+UNION ALL
+SELECT 'only in a fresh install', * FROM (TABLE fresh EXCEPT TABLE updated) AS b;
+
+-- and the updated functions work with their new signatures
+SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT', changed_by => 'demo') AS id;
+SELECT ontstatus.report_progress(2, 1, 4);
+SELECT process_id, process_status_cd, process_step_cd, progress_done, progress_total
+FROM ontstatus.running_processes();
+
+RESET ontstatus.schema;
+DROP SCHEMA up CASCADE;
