@@ -16,26 +16,45 @@ VALUES
   (2, 'ONT_UPDATE_CRC_CONCEPT', '2024-01-02 10:00', '2024-01-02 10:30', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 'done', NULL, NULL),
   (3, 'ONT_UPDATE_CRC_CONCEPT', '2024-01-03 10:00', NULL, 'ONT_SENTTO_FRC', 'ERROR', 'failed', NULL, NULL),
   (4, 'ONT_PATIENT_COUNT_UPDATE', '2023-12-31 08:00', '2023-12-31 09:00', 'ONT_PATIENT_COUNT_UPDATE', 'KILLED', 'PROCESSED 10/4000', NULL, NULL),
-  -- running: progressing, stuck, no progress in the message, odd message
-  (5, 'ONT_PATIENT_COUNT_UPDATE', (now() - interval '3 hours')::timestamp, NULL, 'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING',
-      'PROCESSED 120/4000', (now() - interval '3 hours')::timestamp, (now() - interval '5 minutes')::timestamp),
-  (6, 'ONT_SYNCALL_CRC_CONCEPT', (now() - interval '5 hours')::timestamp, NULL, 'ONT_BUILD_PDO_START', 'PROCESSING',
+  -- running, as the cell writes it: progress in the step, end_date set by
+  -- every update; stuck; a 1.0-style SQL job with progress in the message;
+  -- no progress at all; an odd message
+  (5, 'ONT_PATIENT_COUNT_UPDATE', (now() - interval '3 hours')::timestamp, (now() - interval '5 minutes')::timestamp,
+      'PROCESSED 120/4000', 'PROCESSING',
+      '', (now() - interval '3 hours')::timestamp, (now() - interval '5 minutes')::timestamp),
+  (6, 'ONT_SYNCALL_CRC_CONCEPT', (now() - interval '5 hours')::timestamp, (now() - interval '2 hours')::timestamp,
+      'ONT_SENTTO_FRC', 'PROCESSING',
       'PROCESSED 3/4', (now() - interval '5 hours')::timestamp, (now() - interval '2 hours')::timestamp),
   (7, 'ONT_ADD_CONCEPT', (now() - interval '10 minutes')::timestamp, NULL, NULL, 'PROCESSING',
       NULL, NULL, NULL),
   (8, 'ONT_EDIT_CONCEPT', (now() - interval '2 days')::timestamp, NULL, NULL, 'PROCESSING',
-      'PROCESSED 5/0 and more', NULL, NULL);
+      'PROCESSED 5/0 and more', NULL, NULL),
+  -- aborted, and the worker never noticed (it died): listed for ever, in
+  -- any case; and one the worker ended
+  (9, 'ONT_PATIENT_COUNT_UPDATE', (now() - interval '26 hours')::timestamp, (now() - interval '25 hours')::timestamp,
+      'ONT_PATIENT_COUNT_UPDATE', 'ABORT',
+      '', (now() - interval '26 hours')::timestamp, (now() - interval '25 hours')::timestamp),
+  (10, 'ONT_PATIENT_COUNT_UPDATE', (now() - interval '30 hours')::timestamp, (now() - interval '29 hours')::timestamp,
+      'PROCESSED 7/4000', 'abort',
+      '', (now() - interval '30 hours')::timestamp, (now() - interval '29 hours')::timestamp),
+  (11, 'ONT_PATIENT_COUNT_UPDATE', (now() - interval '40 hours')::timestamp, (now() - interval '39 hours')::timestamp,
+      'PROCESSED 9/4000', 'KILLED',
+      '', (now() - interval '40 hours')::timestamp, (now() - interval '39 hours')::timestamp);
 SET ontstatus.schema = 'rep';
 
 -- everything, then only what started from 2024 on (the running rows started
--- now, so they count too)
-SELECT * FROM ontstatus.process_summary() WHERE process_status_cd <> 'PROCESSING';
+-- now, so they count too).  Durations are those of finished processes only:
+-- a running or aborted row has an end_date too, which is no end.
+SELECT * FROM ontstatus.process_summary() WHERE process_status_cd IN ('COMPLETED', 'ERROR');
 SELECT process_type_cd, process_status_cd, processes FROM ontstatus.process_summary(since => '2024-01-02');
-SELECT process_status_cd, processes FROM ontstatus.process_summary()
-WHERE process_status_cd = 'PROCESSING' ORDER BY process_type_cd;
+SELECT process_type_cd, process_status_cd, processes, last_ended IS NOT NULL AS has_end,
+       avg_duration, max_duration, avg_duration IS NOT NULL AS timed
+FROM ontstatus.process_summary()
+WHERE process_status_cd NOT IN ('COMPLETED', 'ERROR') ORDER BY process_type_cd, process_status_cd;
 
--- the running processes: progress, and stuck after the default hour and after 4 hours
-SELECT process_id, process_type_cd, process_step_cd,
+-- the running processes: PROCESSING and ABORT rows, progress from the step
+-- (or a message of that form), stuck after the default hour and after 4 hours
+SELECT process_id, process_type_cd, process_status_cd, process_step_cd,
        running_for BETWEEN interval '3 hours' AND interval '3 hours 1 minute' AS about_3h,
        progress_done, progress_total, progress_percent, stuck
 FROM ontstatus.running_processes() ORDER BY process_id;
