@@ -342,7 +342,7 @@ Datum
 ontstatus_start_process(PG_FUNCTION_ARGS)
 {
 	char	   *type = text_arg(fcinfo, 0);
-	char	   *step = text_arg(fcinfo, 1);
+	const char *step = text_arg(fcinfo, 1);
 	char	   *message = text_arg(fcinfo, 2);
 	char	   *changed_by = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
 	const char *start_step;
@@ -360,7 +360,7 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	if (step)
 		check_step(step);
 	else
-		step = (char *) start_step;
+		step = start_step;
 
 	zone = ont_enter_table_zone();
 	table = ont_resolve_table(NULL, &relid);
@@ -456,7 +456,7 @@ update_process(const char *table, int64 process_id, const char *status,
  * row is left alone, and its status (ABORT: stop) returned.
  */
 static Datum
-report(FunctionCallInfo fcinfo, const char *step, char *message)
+record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
 {
 	char	   *table;
 	char	   *status;
@@ -489,7 +489,7 @@ ontstatus_report_progress(PG_FUNCTION_ARGS)
 
 	if (step)
 		check_step(step);
-	return report(fcinfo, step, text_arg(fcinfo, 2));
+	return record_progress(fcinfo, step, text_arg(fcinfo, 2));
 }
 
 /* report_progress(process_id, done, total) returns text */
@@ -508,7 +508,7 @@ ontstatus_report_progress_count(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("progress must not be negative: %d/%d", done, total),
 				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts.")));
-	return report(fcinfo, psprintf("PROCESSED %d/%d", done, total), NULL);
+	return record_progress(fcinfo, psprintf("PROCESSED %d/%d", done, total), NULL);
 }
 
 /*

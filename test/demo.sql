@@ -1,4 +1,5 @@
--- make demo: a few i2b2 process rows, then one realistic request.
+-- make demo: a few i2b2 process rows, one realistic request, then a SQL job
+-- driving a patient count through the lifecycle functions.
 \set ON_ERROR_STOP on
 \set QUIET on
 CREATE EXTENSION ontstatus;
@@ -8,13 +9,19 @@ SET timezone = 'America/New_York';
 CREATE SCHEMA i2b2metadata;
 SET search_path = i2b2metadata, public;
 \i test/fixtures/ont_process_status.sql
+-- rows as the cell writes them: progress in process_step_cd, message '' from
+-- the insert, end_date and change_date set by every update (even while
+-- PROCESSING), the i2b2 user in changedby_char
 INSERT INTO i2b2metadata.ont_process_status
     (process_type_cd, start_date, end_date, process_step_cd, process_status_cd,
-     crc_upload_id, status_cd, message)
+     crc_upload_id, status_cd, message, entry_date, change_date, changedby_char)
 VALUES
- ('ONT_UPDATE_CRC_CONCEPT', '2010-04-05 00:00', '2010-04-05 00:10', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 624, 'U', NULL),
- ('ONT_PATIENT_COUNT_UPDATE', now() - interval '2 hours', now() - interval '1 hour', 'ONT_PATIENT_COUNT_UPDATE', 'KILLED', NULL, 'U', 'PROCESSED 120/4000'),
- ('ONT_PATIENT_COUNT_UPDATE', now() - interval '1 hour', NULL, 'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING', NULL, 'C', 'PROCESSED 2210/4000');
+ ('ONT_UPDATE_CRC_CONCEPT', '2010-04-05 00:00', '2010-04-05 00:10', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 624, 'U', '',
+  '2010-04-05 00:00', '2010-04-05 00:10', 'demo'),
+ ('ONT_PATIENT_COUNT_UPDATE', now() - interval '2 hours', now() - interval '1 hour', 'PROCESSED 120/4000', 'KILLED', NULL, 'U', '',
+  now() - interval '2 hours', now() - interval '1 hour', 'demo'),
+ ('ONT_PATIENT_COUNT_UPDATE', now() - interval '1 hour', now() - interval '1 minute', 'PROCESSED 2210/4000', 'PROCESSING', NULL, 'U', '',
+  now() - interval '1 hour', now() - interval '1 minute', 'demo');
 
 -- (the cell's database role has search_path = i2b2metadata; so does this
 -- session)
@@ -33,5 +40,22 @@ SELECT ontstatus.get_ont_process_status(:'request');
 \echo
 \echo '== the same rows: SELECT * FROM ontstatus.process_status(:request)'
 SELECT * FROM ontstatus.process_status(:'request');
-\echo '== and for DBAs: SELECT process_id, process_status_cd, message FROM ontstatus.find_process_status(process_status_cd => ''PROCESSING'')'
-SELECT process_id, process_status_cd, message FROM ontstatus.find_process_status(process_status_cd => 'PROCESSING');
+\echo '== and for DBAs: SELECT process_id, process_status_cd, process_step_cd FROM ontstatus.find_process_status(process_status_cd => ''PROCESSING'')'
+SELECT process_id, process_status_cd, process_step_cd FROM ontstatus.find_process_status(process_status_cd => 'PROCESSING');
+
+\echo
+\echo '== a SQL job starts a patient count as the cell does; the running one (3) is set to ABORT:'
+\echo '== SELECT ontstatus.start_process(''ONT_PATIENT_COUNT_UPDATE'', changed_by => ''demo'')'
+SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE', changed_by => 'demo') AS process_id \gset
+\echo started process :process_id
+\echo
+\echo '== it reports its progress (PROCESSED 10/4000 in process_step_cd): SELECT ontstatus.report_progress(':process_id', 10, 4000)'
+SELECT ontstatus.report_progress(:process_id, 10, 4000);
+\echo '== SELECT process_id, process_status_cd, process_step_cd FROM ontstatus.running_processes()'
+SELECT process_id, process_status_cd, process_step_cd FROM ontstatus.running_processes();
+\echo '== the old worker''s next report is answered ABORT: SELECT ontstatus.report_progress(3, 2220, 4000)'
+SELECT ontstatus.report_progress(3, 2220, 4000);
+\echo '== so it stops: SELECT ontstatus.finish_process(3, ''KILLED'', process_step_cd => ''PROCESSED 2220/4000'')'
+SELECT ontstatus.finish_process(3, 'KILLED', process_step_cd => 'PROCESSED 2220/4000') \gset
+\echo '== SELECT process_id, process_step_cd, process_status_cd FROM ontstatus.find_process_status(process_type_cd => ''ONT_PATIENT_COUNT_UPDATE'')'
+SELECT process_id, process_step_cd, process_status_cd FROM ontstatus.find_process_status(process_type_cd => 'ONT_PATIENT_COUNT_UPDATE');

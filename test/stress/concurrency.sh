@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Concurrency: pgbench, 4 clients for STRESS_SECONDS (default 60).  Readers
-# call all three functions while writers move processes through the ONT
-# cell's lifecycle (PROCESSING -> COMPLETED, ABORT -> KILLED, progress in
-# message).  Every reader checks, inside its transaction, that its response
-# is well-formed and DONE and that it reflects one consistent snapshot: two
-# "mirror" rows that writers always update together carry the same
-# progress, and never two patient count updates are PROCESSING at once.
+# call the three request functions and running_processes while writers move
+# processes through the ONT cell's lifecycle as the cell writes them
+# (PROCESSING -> COMPLETED, ABORT -> KILLED, progress in process_step_cd,
+# end_date on every update).  Every reader checks, inside its transaction,
+# that its response is well-formed and DONE and that it reflects one
+# consistent snapshot: two "mirror" rows that writers always update together
+# carry the same progress and end date, and never two patient count updates
+# are PROCESSING at once.
 # Any violation raises an error, which pgbench counts as a failure.
 # Runs against the server in the PG* environment.
 set -euo pipefail

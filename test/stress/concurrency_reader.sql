@@ -1,2 +1,2 @@
-\set kind random(1, 3)
+\set kind random(1, 4)
 SELECT stress_read(:kind);

@@ -1,2 +1,2 @@
-\set step random(1, 5)
+\set step random(1, 6)
 SELECT stress_write(:step);

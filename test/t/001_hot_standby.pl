@@ -14,10 +14,15 @@ $primary->safe_psql('postgres', q{
 	CREATE SCHEMA i2b2metadata;
 	SET search_path = i2b2metadata;
 } . slurp_file('test/fixtures/ont_process_status.sql') . q{
+	-- rows as the ONT cell writes them: progress in process_step_cd, end_date
+	-- set by every update, message '' from the insert
 	INSERT INTO i2b2metadata.ont_process_status
-		(process_id, process_type_cd, start_date, process_step_cd, process_status_cd, message)
-	VALUES (26, 'ONT_UPDATE_CRC_CONCEPT', '2010-04-05', 'ONT_SENTTO_CRCLOADER', 'COMPLETED', 'done'),
-	       (27, 'ONT_PATIENT_COUNT_UPDATE', '2011-01-01', 'ONT_PATIENT_COUNT_UPDATE', 'PROCESSING', 'PROCESSED 1/2');
+		(process_id, process_type_cd, start_date, end_date, process_step_cd, process_status_cd,
+		 crc_upload_id, status_cd, message, entry_date, change_date, changedby_char)
+	VALUES (26, 'ONT_UPDATE_CRC_CONCEPT', '2010-04-05', '2010-04-05 00:10', 'ONT_SENTTO_CRCLOADER', 'COMPLETED',
+	        624, 'U', '', '2010-04-05', '2010-04-05 00:10', 'demo'),
+	       (27, 'ONT_PATIENT_COUNT_UPDATE', '2011-01-01', '2011-01-01 00:05', 'PROCESSED 1/2', 'PROCESSING',
+	        NULL, 'U', '', '2011-01-01', '2011-01-01 00:05', 'demo');
 	CREATE SCHEMA i2b2hive;
 	CREATE TABLE i2b2hive.ont_db_lookup (c_domain_id varchar(255), c_project_path varchar(255),
 		c_owner_id varchar(255), c_db_fullschema varchar(255));
@@ -58,8 +63,8 @@ is($standby->safe_psql('postgres',
 	q{SELECT string_agg(process_type_cd || ':' || process_status_cd || ':' || processes, ',') FROM ontstatus.process_summary()}),
 	'ONT_PATIENT_COUNT_UPDATE:PROCESSING:1,ONT_UPDATE_CRC_CONCEPT:COMPLETED:1', 'process_summary on the standby');
 is($standby->safe_psql('postgres',
-	q{SELECT process_id || ' ' || progress_done || '/' || progress_total FROM ontstatus.running_processes()}),
-	'27 1/2', 'running_processes on the standby');
+	q{SELECT process_id || ' ' || process_status_cd || ' ' || progress_done || '/' || progress_total FROM ontstatus.running_processes()}),
+	'27 PROCESSING 1/2', 'running_processes on the standby, progress from process_step_cd');
 
 # nothing is written and no transaction id is taken, even in a transaction
 # that also hits an error response
@@ -71,20 +76,35 @@ is($standby->safe_psql('postgres', q{
 	COMMIT;}), "t\n2\nt", 'no transaction id on the standby');
 
 # the lifecycle functions write: refused on the standby, cleanly
+# (a CRC sync: a type that runs, so that the refusal is the standby's)
 my ($ret, $out, $err) = $standby->psql('postgres',
-	q{SELECT ontstatus.start_process('ONT_ADD_CONCEPT')});
+	q{SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT')});
 isnt($ret, 0, 'start_process fails on the standby');
 like($err, qr/cannot execute ontstatus.start_process\(\) (during recovery|in a read-only transaction)/,
+	'with a clear error');
+($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT ontstatus.report_progress(27, 2, 2)});
+isnt($ret, 0, 'report_progress fails on the standby');
+like($err, qr/cannot execute ontstatus.report_progress\(\) (during recovery|in a read-only transaction)/,
+	'with a clear error');
+($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT * FROM ontstatus.stop_processes()});
+isnt($ret, 0, 'stop_processes fails on the standby');
+like($err, qr/cannot execute ontstatus.stop_processes\(\) (during recovery|in a read-only transaction)/,
 	'with a clear error');
 
 # the standby sees the primary's progress as it replays it
 $primary->safe_psql('postgres', q{
-	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED', message = 'PROCESSED 2/2'
+	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED', process_step_cd = 'PROCESSED 2/2',
+		end_date = '2011-01-01 00:10', change_date = '2011-01-01 00:10', status_cd = 'U'
 	WHERE process_id = 27;});
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres',
-	q{SELECT process_status_cd || ' ' || message FROM ontstatus.process_status('<get_ont_process_status><process_id>27</process_id></get_ont_process_status>')}),
-	'COMPLETED PROCESSED 2/2', 'a replayed update is seen');
+	q{SELECT process_status_cd || ' ' || process_step_cd || ' ' || end_date FROM ontstatus.process_status('<get_ont_process_status><process_id>27</process_id></get_ont_process_status>')}),
+	'COMPLETED PROCESSED 2/2 2011-01-01 00:10:00', 'a replayed update is seen');
+is($standby->safe_psql('postgres',
+	q{SELECT count(*) FROM ontstatus.running_processes()}),
+	'0', 'and nothing runs any more');
 
 $standby->stop;
 $primary->stop;

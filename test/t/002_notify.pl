@@ -20,38 +20,77 @@ $node->safe_psql('postgres', q{
 my ($stdout, $stderr);
 $node->psql('postgres', q{
 	LISTEN ontstatus;
-	SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE', 'ONT_PATIENT_COUNT_UPDATE');
-	SELECT ontstatus.report_progress(1, message => 'PROCESSED 1/2');
-	SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE');
-	SELECT ontstatus.finish_process(1, 'KILLED');
+	SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE', changed_by => 'demo');
+	SELECT ontstatus.report_progress(1, 1, 2);
+	SELECT ontstatus.start_process('ONT_PATIENT_COUNT_UPDATE', changed_by => 'demo');
+	SELECT ontstatus.finish_process(1, 'KILLED', process_step_cd => 'PROCESSED 1/2');
 }, stdout => \$stdout, stderr => \$stderr);
 
 my @payloads = ($stdout =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g);
 is(scalar @payloads, 5, 'five notifications: start, progress, abort and start, kill')
   or diag("stdout: $stdout\nstderr: $stderr");
-like($payloads[0], qr/"process_id" : 1, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_status_cd" : "PROCESSING", "schema" : "i2b2metadata"/,
-	'start: process_id, type, step, status and schema');
-like($payloads[1], qr/"process_id" : 1, .* "process_status_cd" : "PROCESSING"/, 'progress');
-like($payloads[2], qr/"process_id" : 1, .* "process_status_cd" : "ABORT"/, 'the running one aborted by a new start');
-like($payloads[3], qr/"process_id" : 2, .* "process_status_cd" : "PROCESSING"/, 'the new one');
-like($payloads[4], qr/"process_id" : 1, .* "process_status_cd" : "KILLED"/, 'killed');
+like($payloads[0], qr/^\{"process_id" : 1, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_status_cd" : "PROCESSING", "schema" : "i2b2metadata"\}$/,
+	'start: process_id, type, first step, status and schema');
+like($payloads[1], qr/"process_id" : 1, .*"process_step_cd" : "PROCESSED 1\/2", "process_status_cd" : "PROCESSING"/,
+	'progress: the step the Workbench reads');
+like($payloads[2], qr/"process_id" : 1, .*"process_step_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_status_cd" : "ABORT"/,
+	'the running one aborted by a new patient count start');
+like($payloads[3], qr/"process_id" : 2, .*"process_status_cd" : "PROCESSING"/, 'the new one');
+like($payloads[4], qr/"process_id" : 1, .*"process_step_cd" : "PROCESSED 1\/2", "process_status_cd" : "KILLED"/, 'killed');
+
+# a CRC sync start aborts nothing: one notification, its own
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT', changed_by => 'demo');
+}, stdout => \$stdout, stderr => \$stderr);
+@payloads = ($stdout =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g);
+is(scalar @payloads, 1, 'a CRC sync start: one notification')
+  or diag("stdout: $stdout\nstderr: $stderr");
+like($payloads[0], qr/^\{"process_id" : 3, "process_type_cd" : "ONT_UPDATE_CRC_CONCEPT", "process_step_cd" : "ONT_BUILD_PDO_START", "process_status_cd" : "PROCESSING", "schema" : "i2b2metadata"\}$/,
+	'the CRC sync, with its first step');
+
+# stop_processes: the aborted row is announced, nothing is started; a second
+# stop finds nothing to abort and announces nothing
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	SELECT 'stopped ' || id FROM ontstatus.stop_processes() AS id;
+	SELECT 'stopped again: ' || count(*) FROM ontstatus.stop_processes();
+}, stdout => \$stdout, stderr => \$stderr);
+@payloads = ($stdout =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g);
+is(scalar @payloads, 1, 'stop_processes: one notification, for the one running patient count')
+  or diag("stdout: $stdout\nstderr: $stderr");
+like($payloads[0], qr/^\{"process_id" : 2, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_status_cd" : "ABORT", "schema" : "i2b2metadata"\}$/,
+	'stop_processes announces the aborted row');
+like($stdout, qr/^stopped 2$/m, 'and returns its process_id');
+like($stdout, qr/^stopped again: 0$/m, 'a second stop aborts nothing');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(process_id || ' ' || process_status_cd, ',' ORDER BY process_id)
+	FROM i2b2metadata.ont_process_status}),
+	'1 KILLED,2 ABORT,3 PROCESSING', 'the CRC sync was not stopped, and nothing was started');
 
 # enable_notify: the Java cell's own writes are announced in the same form,
 # and a lifecycle call is announced once, not twice
 $node->safe_psql('postgres', q{SELECT ontstatus.enable_notify()});
 $node->psql('postgres', q{
 	LISTEN ontstatus;
-	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED' WHERE process_id = 2;
-	INSERT INTO i2b2metadata.ont_process_status (process_type_cd, process_status_cd) VALUES ('ONT_ADD_CONCEPT', 'PROCESSING');
-	SELECT ontstatus.report_progress(3, message => 'PROCESSED 5/9');
+	UPDATE i2b2metadata.ont_process_status
+	SET process_status_cd = 'KILLED', process_step_cd = 'PROCESSED 0/2', end_date = localtimestamp,
+	    change_date = localtimestamp, status_cd = 'U'
+	WHERE process_id = 2;
+	INSERT INTO i2b2metadata.ont_process_status
+		(process_type_cd, process_step_cd, start_date, process_status_cd, changedby_char, message, entry_date, status_cd)
+	VALUES ('ONT_PATIENT_COUNT_UPDATE', 'ONT_PATIENT_COUNT_UPDATE', localtimestamp, 'PROCESSING', 'demo', '', localtimestamp, 'C');
+	SELECT ontstatus.report_progress(4, 5, 9);
 }, stdout => \$stdout, stderr => \$stderr);
 @payloads = ($stdout =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g);
 is(scalar @payloads, 3, 'a direct update, a direct insert, one progress report')
   or diag("stdout: $stdout\nstderr: $stderr");
-like($payloads[0], qr/^\{"process_id" : 2, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : null, "process_status_cd" : "COMPLETED", "schema" : "i2b2metadata"\}$/,
+like($payloads[0], qr/^\{"process_id" : 2, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : "PROCESSED 0\/2", "process_status_cd" : "KILLED", "schema" : "i2b2metadata"\}$/,
 	'the trigger sends what the lifecycle functions send');
-like($payloads[1], qr/"process_id" : 3, .*"process_status_cd" : "PROCESSING"/, 'the insert');
-like($payloads[2], qr/"process_id" : 3, .*"process_status_cd" : "PROCESSING"/, 'the progress report, once');
+like($payloads[1], qr/^\{"process_id" : 4, "process_type_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_step_cd" : "ONT_PATIENT_COUNT_UPDATE", "process_status_cd" : "PROCESSING", "schema" : "i2b2metadata"\}$/,
+	'the insert');
+like($payloads[2], qr/^\{"process_id" : 4, .*"process_step_cd" : "PROCESSED 5\/9", "process_status_cd" : "PROCESSING"/,
+	'the progress report, once');
 $node->safe_psql('postgres', q{SELECT ontstatus.disable_notify()});
 
 # a schema name that needs quoting comes out as the plain name
@@ -62,19 +101,21 @@ $node->safe_psql('postgres', q{
 $node->psql('postgres', q{
 	SET ontstatus.schema = 'Odd.Schema';
 	LISTEN ontstatus;
-	SELECT ontstatus.start_process('ONT_DELETE_CONCEPT');
+	SELECT ontstatus.start_process('ONT_SYNCALL_CRC_CONCEPT');
 }, stdout => \$stdout, stderr => \$stderr);
-like($stdout, qr/"process_type_cd" : "ONT_DELETE_CONCEPT".*"schema" : "Odd\.Schema"/,
+like($stdout, qr/"process_type_cd" : "ONT_SYNCALL_CRC_CONCEPT".*"schema" : "Odd\.Schema"/,
 	'the schema of a quoted name') or diag("stdout: $stdout\nstderr: $stderr");
 
 # delivered at commit: nothing for a rolled-back start
 $node->psql('postgres', q{
 	LISTEN ontstatus;
 	BEGIN;
-	SELECT ontstatus.start_process('ONT_ADD_CONCEPT');
+	SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT');
 	ROLLBACK;
 	SELECT 1;
 }, stdout => \$stdout, stderr => \$stderr);
+like($stdout, qr/^1$/m, 'the start ran, was rolled back, and the session went on')
+  or diag("stdout: $stdout\nstderr: $stderr");
 unlike($stdout, qr/Asynchronous notification/, 'no notification for a rolled-back start');
 
 $node->stop;
