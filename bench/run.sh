@@ -132,6 +132,31 @@ if [[ " $sizes " == *" 100k "* ]]; then
 		target "by-id latency 1M <= 1.2x 10k ($(printf %.2f "$(echo "$l1m/$l10k" | bc -l)")x)" "$l1m <= 1.2 * $l10k"
 	fi
 fi
+
+# What ontstatus.table_time_zone costs: every call then runs with TimeZone
+# set to it (a GUC save and restore), on the requests above, interleaved.
+zsize=$(echo "$sizes" | tr ' ' '\n' | grep -x 100k || echo "$sizes" | awk '{print $1}')
+echo
+echo "== ontstatus.table_time_zone = America/New_York against unset ($zsize, ${reps} repetitions)"
+for rep in $(seq 1 "$reps"); do
+	for shape in by_id rows_1000; do
+		for zone in unset set; do
+			opts="-c search_path=bench$zsize"
+			[ $zone = set ] && opts="$opts -c ontstatus.table_time_zone=America/New_York"
+			out=$(PGOPTIONS="$opts" pgbench -n -M prepared -c 2 -j 2 -T "$seconds" \
+				-D rows="${rows[$zsize]}" -f "$work/${shape}_ontstatus.sql" "$db" 2>&1)
+			tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
+			[ -n "$tps" ] || { echo "bench: pgbench failed for the zone run:"; echo "$out" | tail -5; exit 1; }
+			echo "$shape $zone $tps" >>"$work/zone"
+		done
+	done
+done
+for shape in by_id rows_1000; do
+	u=$(awk -v h=$shape '$1==h && $2=="unset" {print $3}' "$work/zone" | median)
+	z=$(awk -v h=$shape '$1==h && $2=="set" {print $3}' "$work/zone" | median)
+	printf '%-12s unset %10.0f tps   set %10.0f tps   set/unset %.3f\n' $shape "$u" "$z" "$(echo "$z / $u" | bc -l)"
+done
+
 psql -qX -d "$db" -f bench/memory.sql
 echo
 echo "== indexes: the plans ontstatus gets on 100k rows without and with the recommended indexes"
