@@ -3,7 +3,7 @@
 -- comments - and the settings.
 --
 SELECT p.oid::regprocedure AS function,
-       p.provolatile AS volatility, p.prosecdef AS security_definer,
+       p.provolatile AS volatility, p.proparallel AS parallel, p.prosecdef AS security_definer,
        p.proisstrict AS strict, p.proretset AS returns_set,
        p.prorettype::regtype AS returns,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment

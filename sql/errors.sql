@@ -173,3 +173,38 @@ SELECT count(*) FROM ontstatus.process_status(regress.req(''));
 SELECT count(*) FROM ontstatus.find_process_status();
 SELECT pg_current_xact_id_if_assigned() IS NULL AS no_xid_assigned;
 COMMIT;
+
+-- Only the request's own errors become ERROR responses: bad values and XML
+-- (22), a missing schema or table or a denied permission (3F, 42), the size
+-- limits (54000).  An error that is not the request's doing is raised as
+-- the SQL error it is, for the client to retry or alert on.  The table here
+-- is a view whose rows come from a function raising the SQLSTATE chosen.
+CREATE FUNCTION regress.fail_with(code text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  IF code <> '' THEN
+    RAISE EXCEPTION 'raised %', code USING ERRCODE = code;
+  END IF;
+  RETURN 'ok';
+END $$;
+CREATE SCHEMA failing;
+CREATE VIEW failing.ont_process_status AS
+  SELECT process_id, regress.fail_with(current_setting('regress.fail_code')) AS process_type_cd,
+         process_step_cd, start_date, end_date, process_status_cd, crc_upload_id, message
+  FROM i2b2metadata.ont_process_status;
+SET ontstatus.schema = 'failing';
+CREATE FUNCTION pg_temp.outcome(code text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE resp xml;
+BEGIN
+  PERFORM set_config('regress.fail_code', code, true);
+  resp := ontstatus.get_ont_process_status(regress.req('<process_id>26</process_id>'));
+  RETURN 'response ' || regress.status(resp);
+EXCEPTION WHEN OTHERS THEN
+  RETURN 'raised ' || SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT code, pg_temp.outcome(code) AS outcome
+FROM unnest(ARRAY['', '22012', '2200M', '22P02', '3F000', '42501', '42P01', '54000',
+                  '40001', '40P01', '53200', '53100', '55P03', '57P01', '58030',
+                  '08006', 'XX000', 'XX001', 'P0001', '23505', '0A000', 'F0000']) AS code;
+RESET ontstatus.schema;
+DROP SCHEMA failing CASCADE;
+DROP FUNCTION regress.fail_with(text);

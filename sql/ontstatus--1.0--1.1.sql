@@ -18,7 +18,7 @@ CREATE FUNCTION @extschema@.start_process(
 	changed_by text DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ontstatus_start_process'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.report_progress(
 	process_id bigint,
@@ -26,13 +26,13 @@ CREATE FUNCTION @extschema@.report_progress(
 	total integer)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ontstatus_report_progress_count'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.stop_processes(
 	process_type_cd text DEFAULT 'ONT_PATIENT_COUNT_UPDATE')
 RETURNS SETOF bigint
 AS 'MODULE_PATHNAME', 'ontstatus_stop_processes'
-LANGUAGE C VOLATILE SECURITY INVOKER ROWS 1;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE ROWS 1;
 
 DROP FUNCTION @extschema@.finish_process(bigint, text, text);
 
@@ -43,7 +43,7 @@ CREATE FUNCTION @extschema@.finish_process(
 	process_step_cd text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ontstatus_finish_process'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 DROP FUNCTION @extschema@.running_processes(interval);
 
@@ -61,7 +61,7 @@ RETURNS TABLE (
 	progress_percent numeric,
 	stuck boolean)
 AS 'MODULE_PATHNAME', 'ontstatus_running_processes'
-LANGUAGE C STABLE SECURITY INVOKER;
+LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.process_summary(timestamptz) IS
 'One row per (process_type_cd, process_status_cd) of ont_process_status: how many processes, the last start and end, average and longest duration of finished processes (COMPLETED, ERROR, KILLED); only processes started at or after since, when given.';

@@ -19,26 +19,33 @@ COMMENT ON TYPE @extschema@.process_status_row IS
 
 -- text and xml overloads share one C function: the two types have the same
 -- representation.
+--
+-- Every function is PARALLEL UNSAFE: get_ont_process_status runs in a
+-- subtransaction, every function may set TimeZone for its call
+-- (ontstatus.table_time_zone), and the lifecycle writes and notifies -
+-- none of which a parallel operation allows.  get_ont_process_status is
+-- STABLE: the one time it writes, datetime_of_message, is the statement's
+-- start.
 
 CREATE FUNCTION @extschema@.get_ont_process_status(request text)
 RETURNS xml
 AS 'MODULE_PATHNAME', 'ontstatus_get_ont_process_status'
-LANGUAGE C STRICT STABLE SECURITY INVOKER;
+LANGUAGE C STRICT STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.get_ont_process_status(request xml)
 RETURNS xml
 AS 'MODULE_PATHNAME', 'ontstatus_get_ont_process_status'
-LANGUAGE C STRICT STABLE SECURITY INVOKER;
+LANGUAGE C STRICT STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.process_status(request text)
 RETURNS SETOF @extschema@.process_status_row
 AS 'MODULE_PATHNAME', 'ontstatus_process_status'
-LANGUAGE C STRICT STABLE SECURITY INVOKER ROWS 100;
+LANGUAGE C STRICT STABLE SECURITY INVOKER PARALLEL UNSAFE ROWS 100;
 
 CREATE FUNCTION @extschema@.process_status(request xml)
 RETURNS SETOF @extschema@.process_status_row
 AS 'MODULE_PATHNAME', 'ontstatus_process_status'
-LANGUAGE C STRICT STABLE SECURITY INVOKER ROWS 100;
+LANGUAGE C STRICT STABLE SECURITY INVOKER PARALLEL UNSAFE ROWS 100;
 
 CREATE FUNCTION @extschema@.find_process_status(
 	process_id bigint DEFAULT NULL,
@@ -51,7 +58,7 @@ CREATE FUNCTION @extschema@.find_process_status(
 	max_rows int DEFAULT 1000)
 RETURNS SETOF @extschema@.process_status_row
 AS 'MODULE_PATHNAME', 'ontstatus_find_process_status'
-LANGUAGE C STABLE SECURITY INVOKER ROWS 100;
+LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE ROWS 100;
 
 COMMENT ON FUNCTION @extschema@.get_ont_process_status(text) IS
 'Answer an i2b2 get_ont_process_status request (full i2b2 request message or bare element) with the i2b2 response message. Never raises an error for a bad request or a missing table: the response then carries status ERROR.';
@@ -80,7 +87,7 @@ RETURNS TABLE (
 	avg_duration interval,
 	max_duration interval)
 AS 'MODULE_PATHNAME', 'ontstatus_process_summary'
-LANGUAGE C STABLE SECURITY INVOKER;
+LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.running_processes(stuck_after interval DEFAULT '1 hour')
 RETURNS TABLE (
@@ -96,7 +103,7 @@ RETURNS TABLE (
 	progress_percent numeric,
 	stuck boolean)
 AS 'MODULE_PATHNAME', 'ontstatus_running_processes'
-LANGUAGE C STABLE SECURITY INVOKER;
+LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.process_summary(timestamptz) IS
 'One row per (process_type_cd, process_status_cd) of ont_process_status: how many processes, the last start and end, average and longest duration of finished processes (COMPLETED, ERROR, KILLED); only processes started at or after since, when given.';
@@ -115,7 +122,7 @@ CREATE FUNCTION @extschema@.start_process(
 	changed_by text DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ontstatus_start_process'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.report_progress(
 	process_id bigint,
@@ -123,7 +130,7 @@ CREATE FUNCTION @extschema@.report_progress(
 	message text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ontstatus_report_progress'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.report_progress(
 	process_id bigint,
@@ -131,13 +138,13 @@ CREATE FUNCTION @extschema@.report_progress(
 	total integer)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ontstatus_report_progress_count'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.stop_processes(
 	process_type_cd text DEFAULT 'ONT_PATIENT_COUNT_UPDATE')
 RETURNS SETOF bigint
 AS 'MODULE_PATHNAME', 'ontstatus_stop_processes'
-LANGUAGE C VOLATILE SECURITY INVOKER ROWS 1;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE ROWS 1;
 
 CREATE FUNCTION @extschema@.finish_process(
 	process_id bigint,
@@ -146,7 +153,7 @@ CREATE FUNCTION @extschema@.finish_process(
 	process_step_cd text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ontstatus_finish_process'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.start_process(text, text, text, text) IS
 'Start a process as the ONT cell does: a PROCESSING row with the type''s first step (ONT_PATIENT_COUNT_UPDATE or ONT_BUILD_PDO_START), message '''', changedby_char = changed_by (the i2b2 user; default session_user) and status_cd C; returns its process_id. A start of ONT_PATIENT_COUNT_UPDATE first sets the running ones to ABORT. Sends NOTIFY ontstatus.';
@@ -167,7 +174,7 @@ COMMENT ON FUNCTION @extschema@.finish_process(bigint, text, text, text) IS
 -- Java cell itself, with the payload the lifecycle functions send.
 
 CREATE FUNCTION @extschema@.notify_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER
+LANGUAGE plpgsql SECURITY INVOKER PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
 BEGIN
@@ -184,12 +191,12 @@ $$;
 CREATE FUNCTION @extschema@.enable_notify(schema name DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ontstatus_enable_notify'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.disable_notify(schema name DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ontstatus_disable_notify'
-LANGUAGE C VOLATILE SECURITY INVOKER;
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.notify_change() IS
 'Trigger function behind enable_notify: NOTIFY ontstatus with the changed process as JSON.';

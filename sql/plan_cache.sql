@@ -37,7 +37,7 @@ SELECT regress.ids(ontstatus.get_ont_process_status(regress.req('<process_id>2</
 RESET ontstatus.schema;
 DROP SCHEMA pc2 CASCADE;
 
--- More shapes than the cache keeps (32): every one of the 128 filter
+-- Every one of the 128 filter
 -- combinations, twice over, each compared with find_process_status.
 CREATE FUNCTION pg_temp.shape_request(mask int) RETURNS text LANGUAGE sql AS $$
   SELECT regress.req(
@@ -67,3 +67,27 @@ SELECT count(*) AS shapes_tried,
                               = pg_temp.shape_find(mask)) AS shapes_agreeing,
        count(*) FILTER (WHERE mask = 127 AND pg_temp.shape_find(mask) = '{8}') AS all_filters_find_row_8
 FROM generate_series(0, 127) AS mask, generate_series(1, 2) AS round;
+
+-- A plan in use is never freed.  The table is a view whose rows come from
+-- a function that itself calls ontstatus in 128 filter shapes on another
+-- table while the outer call's plan is running; a cache that evicted plans
+-- (as one of 32 entries did) freed the running plan under the outer call.
+-- The session must survive: its temporary table is still there at the end.
+CREATE TEMP TABLE survivor AS SELECT 1 AS alive;
+CREATE SCHEMA nest;
+CREATE TABLE nest.inner_rows (LIKE i2b2metadata.ont_process_status);
+INSERT INTO nest.inner_rows SELECT * FROM i2b2metadata.ont_process_status WHERE process_id IN (7, 8, 9);
+CREATE FUNCTION nest.rows() RETURNS SETOF nest.inner_rows LANGUAGE plpgsql
+SET ontstatus.schema = 'i2b2metadata' AS $$
+BEGIN
+  PERFORM pg_temp.shape_find(mask) FROM generate_series(0, 127) AS mask;
+  RETURN QUERY SELECT * FROM nest.inner_rows;
+END $$;
+CREATE VIEW nest.ont_process_status AS SELECT * FROM nest.rows();
+SET ontstatus.schema = 'nest';
+SELECT regress.ids(ontstatus.get_ont_process_status(regress.req('<process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>')));
+SELECT array_agg(process_id ORDER BY process_id) FROM ontstatus.find_process_status(process_status_cd => 'ABORT');
+SELECT regress.ids(ontstatus.get_ont_process_status(regress.req('<process_type_cd>ONT_PATIENT_COUNT_UPDATE</process_type_cd>')));
+RESET ontstatus.schema;
+DROP SCHEMA nest CASCADE;
+SELECT alive FROM survivor;

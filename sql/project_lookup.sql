@@ -168,8 +168,10 @@ SET ontstatus.lookup_table = 'i2b2metadata.ont_process_status';
 SELECT (regress.ask('i2b2demo', 'demo', 'Demo')).*;
 RESET ontstatus.lookup_table;
 
--- A caller without SELECT (or without USAGE on the hive's schema) does
--- without the lookup: its own search_path decides, as for the cell's role.
+-- A caller without SELECT (or without USAGE on the hive's schema) gets an
+-- error, never the rows of whatever table its search_path finds: that could
+-- be another project's.  A lookup table that does not exist, or none at all
+-- (lookup_table = '', a single-project site), lets search_path decide.
 CREATE ROLE regress_ontstatus_cell;
 GRANT USAGE ON SCHEMA regress, i2b2metadata, md_demo, md_other TO regress_ontstatus_cell;
 GRANT SELECT ON i2b2metadata.ont_process_status, md_demo.ont_process_status,
@@ -181,6 +183,13 @@ RESET ROLE;
 GRANT USAGE ON SCHEMA i2b2hive TO regress_ontstatus_cell;
 SET ROLE regress_ontstatus_cell;
 SELECT (regress.ask('i2b2demo', 'demo', 'Demo')).* AS usage_but_no_select;
+SELECT count(*) FROM ontstatus.process_status('<ns6:request xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_header><security><domain>i2b2demo</domain><username>demo</username></security><project_id>Demo</project_id></message_header><message_body><get_ont_process_status xmlns="http://www.i2b2.org/xsd/cell/ont/1.1/"/></message_body></ns6:request>');
+\echo :LAST_ERROR_SQLSTATE
+SET ontstatus.lookup_table = '';
+SELECT (regress.ask('i2b2demo', 'demo', 'Demo')).* AS single_project_site;
+SET ontstatus.lookup_table = 'no_such_hive.ont_db_lookup';
+SELECT (regress.ask('i2b2demo', 'demo', 'Demo')).* AS no_lookup_table;
+RESET ontstatus.lookup_table;
 RESET ROLE;
 GRANT SELECT ON i2b2hive.ont_db_lookup TO regress_ontstatus_cell;
 SET ROLE regress_ontstatus_cell;

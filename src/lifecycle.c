@@ -206,7 +206,7 @@ write_time(void)
  * older installs): a job must always be able to record how it ended.
  */
 static char *
-fit_message(Oid relid, char *message)
+fit_message(const OntTable *table, char *message)
 {
 	AttrNumber	attnum;
 	Oid			type;
@@ -214,10 +214,10 @@ fit_message(Oid relid, char *message)
 	Oid			collation;
 	int			len;
 
-	if (message == NULL || !OidIsValid(relid) ||
-		(attnum = get_attnum(relid, "message")) == InvalidAttrNumber)
+	if (message == NULL ||
+		(attnum = get_attnum(table->relid, "message")) == InvalidAttrNumber)
 		return message;
-	get_atttypetypmodcoll(relid, attnum, &type, &typmod, &collation);
+	get_atttypetypmodcoll(table->relid, attnum, &type, &typmod, &collation);
 	if ((type != VARCHAROID && type != BPCHAROID) || typmod < (int32) VARHDRSZ)
 		return message;
 	len = strlen(message);
@@ -231,19 +231,11 @@ fit_message(Oid relid, char *message)
  * as it found them, so that the caller can still read those rows.
  */
 static void
-notify_rows(const char *table)
+notify_rows(const OntTable *table)
 {
-	char	   *copy = pstrdup(table);
-	List	   *names;
-	char	   *schema;
 	SPITupleTable *tt = SPI_tuptable;
 	uint64		n = SPI_processed;
 	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-
-	/* the schema part of the quoted qualified name, as a plain name */
-	if (!SplitIdentifierString(copy, '.', &names) || list_length(names) != 2)
-		elog(ERROR, "unexpected table name %s", table);
-	schema = linitial(names);
 
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -256,7 +248,7 @@ notify_rows(const char *table)
 			values[c] = SPI_getbinval(tt->vals[i], tt->tupdesc, c + 1, &isnull);
 			nulls[c] = isnull ? 'n' : ' ';
 		}
-		values[4] = CStringGetTextDatum(schema);
+		values[4] = CStringGetTextDatum(table->schema);
 		nulls[4] = ' ';
 		if (SPI_execute_with_args("SELECT pg_catalog.pg_notify('ontstatus', CAST(pg_catalog.json_build_object("
 								  "'process_id', $1, 'process_type_cd', $2, 'process_step_cd', $3,"
@@ -302,7 +294,7 @@ is_abort(const char *status)
  * table.  Leaves the aborted rows in SPI_tuptable, already announced.
  */
 static void
-abort_running(const char *table, Oid relid, const char *type, Datum now)
+abort_running(const OntTable *table, const char *type, Datum now)
 {
 	Oid			types[4] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID};
 	Datum		values[4];
@@ -322,14 +314,14 @@ abort_running(const char *table, Oid relid, const char *type, Datum now)
 	values[0] = CStringGetTextDatum(type);
 	values[1] = CStringGetTextDatum(first_step(type));
 	values[2] = now;
-	values[3] = Int32GetDatum((int32) relid);
+	values[3] = Int32GetDatum((int32) table->relid);
 	run("SELECT pg_catalog.pg_advisory_xact_lock($4, pg_catalog.hashtext($1))",
 		4, types, values, NULL);
 	run(psprintf("UPDATE %s t SET process_status_cd = 'ABORT', process_step_cd = $2,"
 				 " end_date = $3, change_date = $3, status_cd = 'U'"
 				 " WHERE t.process_type_cd OPERATOR(pg_catalog.=) $1"
 				 " AND t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'" RETURNING,
-				 table),
+				 table->qualified),
 		4, types, values, NULL);
 	notify_rows(table);
 }
@@ -346,8 +338,7 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	char	   *message = text_arg(fcinfo, 2);
 	char	   *changed_by = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
 	const char *start_step;
-	char	   *table;
-	Oid			relid;
+	OntTable	table;
 	int			zone;
 	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[5];
@@ -363,21 +354,22 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 		step = start_step;
 
 	zone = ont_enter_table_zone();
-	table = ont_resolve_table(NULL, &relid);
+	ont_resolve_table(NULL, &table);
 	values[0] = CStringGetTextDatum(type);
 	values[1] = CStringGetTextDatum(step);
 	/* the cell's insert: message '', the i2b2 user as changedby_char */
-	values[2] = CStringGetTextDatum(message ? fit_message(relid, message) : "");
+	values[2] = CStringGetTextDatum(message ? fit_message(&table, message) : "");
 	values[3] = CStringGetTextDatum(changed_by ? changed_by :
 									GetUserNameFromId(GetSessionUserId(), false));
 	values[4] = write_time();
 
 	connect_spi();
 	if (strcmp(type, PATIENT_COUNT) == 0)
-		abort_running(table, relid, type, values[4]);
+		abort_running(&table, type, values[4]);
 	run(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
 				 " start_date, entry_date, status_cd, changedby_char, message)"
-				 " VALUES ($1, $2, 'PROCESSING', $5, $5, 'C', $4, $3)" RETURNING, table),
+				 " VALUES ($1, $2, 'PROCESSING', $5, $5, 'C', $4, $3)" RETURNING,
+				 table.qualified),
 		5, types, values, NULL);
 	if (SPI_processed != 1 ||
 		(id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
@@ -385,10 +377,10 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("the new process has no process_id"),
-				 errdetail("The INSERT into %s returned %s.", table,
+				 errdetail("The INSERT into %s returned %s.", table.qualified,
 						   SPI_processed == 0 ? "no row" : "no process_id"),
 				 errhint("process_id must have a default (serial or a sequence), and no trigger may drop the row.")));
-	notify_rows(table);
+	notify_rows(&table);
 	SPI_finish();
 	ont_leave_table_zone(zone);
 	PG_RETURN_DATUM(id);
@@ -399,20 +391,20 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
  * error when there is no row.
  */
 static char *
-lock_row(const char *table, int64 process_id)
+lock_row(const OntTable *table, int64 process_id)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(process_id)};
 	char	   *status;
 
 	run(psprintf("SELECT CAST(t.process_status_cd AS pg_catalog.text) FROM %s t"
-				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1 FOR UPDATE", table),
+				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1 FOR UPDATE", table->qualified),
 		1, types, values, NULL);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("process " INT64_FORMAT " does not exist", process_id),
-				 errdetail("No row of %s has that process_id.", table)));
+				 errdetail("No row of %s has that process_id.", table->qualified)));
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (status == NULL)
 		status = "";
@@ -426,7 +418,7 @@ lock_row(const char *table, int64 process_id)
  * status_cd 'U'; announce it.
  */
 static void
-update_process(const char *table, int64 process_id, const char *status,
+update_process(const OntTable *table, int64 process_id, const char *status,
 			   const char *step, const char *message)
 {
 	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
@@ -446,7 +438,7 @@ update_process(const char *table, int64 process_id, const char *status,
 				 " process_step_cd = COALESCE($3, CAST(t.process_step_cd AS pg_catalog.text)),"
 				 " message = COALESCE($4, CAST(t.message AS pg_catalog.text)),"
 				 " end_date = $5, change_date = $5, status_cd = 'U'"
-				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table),
+				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table->qualified),
 		5, types, values, nulls);
 	notify_rows(table);
 }
@@ -458,9 +450,8 @@ update_process(const char *table, int64 process_id, const char *status,
 static Datum
 record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
 {
-	char	   *table;
+	OntTable	table;
 	char	   *status;
-	Oid			relid;
 	int64		process_id;
 	int			zone;
 
@@ -469,11 +460,11 @@ record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
 	process_id = PG_GETARG_INT64(0);
 
 	zone = ont_enter_table_zone();
-	table = ont_resolve_table(NULL, &relid);
+	ont_resolve_table(NULL, &table);
 	connect_spi();
-	status = lock_row(table, process_id);
+	status = lock_row(&table, process_id);
 	if (strcmp(status, "PROCESSING") == 0)
-		update_process(table, process_id, NULL, step, fit_message(relid, message));
+		update_process(&table, process_id, NULL, step, fit_message(&table, message));
 	else if (is_abort(status))
 		status = "ABORT";
 	SPI_finish();
@@ -521,8 +512,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *type;
-	char	   *table;
-	Oid			relid;
+	OntTable	table;
 	int			zone;
 
 	prevent_writes("ontstatus.stop_processes()");
@@ -532,9 +522,9 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 	ont_materialize(fcinfo, true);
 
 	zone = ont_enter_table_zone();
-	table = ont_resolve_table(NULL, &relid);
+	ont_resolve_table(NULL, &table);
 	connect_spi();
-	abort_running(table, relid, type, write_time());
+	abort_running(&table, type, write_time());
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -558,9 +548,8 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 	char	   *final = text_arg(fcinfo, 1);
 	char	   *message = text_arg(fcinfo, 2);
 	char	   *step = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
-	char	   *table;
+	OntTable	table;
 	char	   *status;
-	Oid			relid;
 	int64		process_id;
 	int			zone;
 
@@ -573,9 +562,9 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 	process_id = PG_GETARG_INT64(0);
 
 	zone = ont_enter_table_zone();
-	table = ont_resolve_table(NULL, &relid);
+	ont_resolve_table(NULL, &table);
 	connect_spi();
-	status = lock_row(table, process_id);
+	status = lock_row(&table, process_id);
 	if (is_abort(status) && strcmp(final, "KILLED") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -588,7 +577,7 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
-	update_process(table, process_id, final, step, fit_message(relid, message));
+	update_process(&table, process_id, final, step, fit_message(&table, message));
 	SPI_finish();
 	ont_leave_table_zone(zone);
 	PG_RETURN_VOID();
@@ -598,20 +587,13 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
  * The table enable_notify/disable_notify work on: ont_process_status in
  * the given schema, or where find_process_status finds it.
  */
-static char *
-notify_table(FunctionCallInfo fcinfo)
+static void
+notify_table(FunctionCallInfo fcinfo, OntTable *table)
 {
-	char	   *schema;
-
 	if (PG_ARGISNULL(0))
-		return ont_resolve_table(NULL, NULL);
-	schema = NameStr(*PG_GETARG_NAME(0));
-	if (!OidIsValid(get_namespace_oid(schema, true)) ||
-		!OidIsValid(get_relname_relid("ont_process_status", get_namespace_oid(schema, true))))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s.ont_process_status\" does not exist", schema)));
-	return quote_qualified_identifier(schema, "ont_process_status");
+		ont_resolve_table(NULL, table);
+	else
+		ont_table_in_schema(NameStr(*PG_GETARG_NAME(0)), table);
 }
 
 static void
@@ -635,13 +617,13 @@ run_utility(const char *sql)
 Datum
 ontstatus_enable_notify(PG_FUNCTION_ARGS)
 {
-	char	   *table;
+	OntTable	table;
 
 	prevent_writes("ontstatus.enable_notify()");
-	table = notify_table(fcinfo);
+	notify_table(fcinfo, &table);
 	run_utility(psprintf("CREATE OR REPLACE TRIGGER ontstatus_notify"
 						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
-						 " EXECUTE FUNCTION ontstatus.notify_change()", table));
+						 " EXECUTE FUNCTION ontstatus.notify_change()", table.qualified));
 	PG_RETURN_VOID();
 }
 
@@ -649,10 +631,10 @@ ontstatus_enable_notify(PG_FUNCTION_ARGS)
 Datum
 ontstatus_disable_notify(PG_FUNCTION_ARGS)
 {
-	char	   *table;
+	OntTable	table;
 
 	prevent_writes("ontstatus.disable_notify()");
-	table = notify_table(fcinfo);
-	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table));
+	notify_table(fcinfo, &table);
+	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table.qualified));
 	PG_RETURN_VOID();
 }

@@ -113,19 +113,46 @@ store_row(void *arg, Datum *values, bool *nulls)
 static const char *
 error_response_text(ErrorData *edata)
 {
+	const char *message = edata->message ? edata->message :
+		psprintf("error %s", unpack_sql_state(edata->sqlerrcode));
+
 	if (edata->detail == NULL)
-		return edata->message;
-	return psprintf("%s: %s", edata->message, edata->detail);
+		return message;
+	return psprintf("%s: %s", message, edata->detail);
 }
 
 /*
- * get_ont_process_status(text) and (xml): always an i2b2 message.
+ * Is this error the request's own doing (or the table's resolution and the
+ * caller's rights), which an ERROR response reports?  Bad values and XML
+ * (class 22), a schema or table that is not there or may not be read (3F,
+ * 42), the size limits (54000).  Anything else - a cancel, a lock or
+ * serialization failure, a recovery conflict, out of memory, an I/O or
+ * internal error - is no answer to the request: it is raised as the SQL
+ * error it is, so that the client can retry or alert.
+ */
+static bool
+is_request_error(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_DATA_EXCEPTION:
+		case ERRCODE_INVALID_SCHEMA_NAME:
+		case ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION:
+			return true;
+		default:
+			return sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+	}
+}
+
+/*
+ * get_ont_process_status(text) and (xml): an i2b2 message for every
+ * request.
  *
  * Everything that can fail runs in a subtransaction, as a PL/pgSQL
- * EXCEPTION block would, so that any error - bad request, missing table,
- * permission denied - becomes a well-formed ERROR response.  Only a query
- * cancel (statement_timeout, pg_cancel_backend) is passed on: the caller
- * asked for the statement to stop, not for an answer.
+ * EXCEPTION block would, so that an error of the request - bad request,
+ * missing table, permission denied, too large - becomes a well-formed
+ * ERROR response.  Any other error (is_request_error) is raised again
+ * after the subtransaction is rolled back.
  */
 Datum
 ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
@@ -147,14 +174,14 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		OntStatusQuery q;
-		char	   *table;
+		OntTable	table;
 
 		if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), req))
 			ont_request_raise(req);
 		ont_query_from_request(req, &q);
-		table = ont_resolve_table(req, NULL);
+		ont_resolve_table(req, &table);
 		ont_write_response_start(out, req, q.max_rows);
-		ont_run_query(table, &q, write_row, out);
+		ont_run_query(&table, &q, write_row, out);
 		ont_write_response_end(out);
 
 		ReleaseCurrentSubTransaction();
@@ -172,7 +199,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(callcxt);
 		CurrentResourceOwner = owner;
 
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		if (!is_request_error(edata->sqlerrcode))
 			ReThrowError(edata);
 
 		ont_write_error_response(out, req, error_response_text(edata));
@@ -218,10 +245,13 @@ ont_materialize(FunctionCallInfo fcinfo, bool scalar)
 }
 
 static void
-return_rows(FunctionCallInfo fcinfo, const char *table, const OntStatusQuery *q)
+return_rows(FunctionCallInfo fcinfo, const OntRequest *req, const OntStatusQuery *q)
 {
+	OntTable	table;
+
+	ont_resolve_table(req, &table);
 	ont_materialize(fcinfo, false);
-	ont_run_query(table, q, store_row, fcinfo->resultinfo);
+	ont_run_query(&table, q, store_row, fcinfo->resultinfo);
 }
 
 /* process_status(text) and (xml): the rows, errors raised as SQL errors */
@@ -238,7 +268,7 @@ ontstatus_process_status(PG_FUNCTION_ARGS)
 	/* request times without an offset are wall clock in the table's zone */
 	zone = ont_enter_table_zone();
 	ont_query_from_request(&req, &q);
-	return_rows(fcinfo, ont_resolve_table(&req, NULL), &q);
+	return_rows(fcinfo, &req, &q);
 	ont_leave_table_zone(zone);
 	return (Datum) 0;
 }
@@ -271,7 +301,7 @@ ontstatus_find_process_status(PG_FUNCTION_ARGS)
 
 	/* the bounds are instants, compared with the columns in the table's zone */
 	zone = ont_enter_table_zone();
-	return_rows(fcinfo, ont_resolve_table(NULL, NULL), &q);
+	return_rows(fcinfo, NULL, &q);
 	ont_leave_table_zone(zone);
 	return (Datum) 0;
 }

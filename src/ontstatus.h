@@ -55,6 +55,18 @@ typedef struct OntStatusQuery
 	int32		max_rows;		/* > 0 */
 } OntStatusQuery;
 
+/*
+ * The ont_process_status table a call works on, resolved once by
+ * ont_resolve_table: its OID (the key of kept plans and locks) and its
+ * names, plain for messages and NOTIFY, quoted and qualified for SQL text.
+ */
+typedef struct OntTable
+{
+	Oid			relid;
+	char	   *schema;
+	char	   *qualified;
+} OntTable;
+
 /* Receives each result row; values are of the row type's column types. */
 typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
@@ -79,11 +91,12 @@ extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
 /* schema_resolution.c */
-extern char *ont_resolve_table(const OntRequest *req, Oid *relid_out);
+extern void ont_resolve_table(const OntRequest *req, OntTable *table);
+extern void ont_table_in_schema(const char *schema, OntTable *table);
 extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
 
 /* status_query.c */
-extern uint64 ont_run_query(const char *table, const OntStatusQuery *q,
+extern uint64 ont_run_query(const OntTable *table, const OntStatusQuery *q,
 							OntRowCallback callback, void *arg);
 
 /* A response being written (response_writer.c). */

@@ -142,16 +142,17 @@ run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int nargs,
 Datum
 ontstatus_process_summary(PG_FUNCTION_ARGS)
 {
-	char	   *table = ont_resolve_table(NULL, NULL);
+	OntTable	table;
 	Oid			types[1] = {TIMESTAMPTZOID};
 	Datum		values[1];
 
+	ont_resolve_table(NULL, &table);
 	if (PG_ARGISNULL(0))
-		return run_report(fcinfo, psprintf(summary_sql, table, ""), -1,
+		return run_report(fcinfo, psprintf(summary_sql, table.qualified, ""), -1,
 						  0, NULL, NULL, NULL);
 	values[0] = PG_GETARG_DATUM(0);
 	return run_report(fcinfo,
-					  psprintf(summary_sql, table,
+					  psprintf(summary_sql, table.qualified,
 							   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
 					  -1, 1, types, values, NULL);
 }
@@ -160,15 +161,18 @@ ontstatus_process_summary(PG_FUNCTION_ARGS)
 Datum
 ontstatus_running_processes(PG_FUNCTION_ARGS)
 {
+	OntTable	table;
 	Oid			types[1] = {INTERVALOID};
 	Datum		values[1] = {(Datum) 0};
 	char		nulls[1] = {' '};
+
+	ont_resolve_table(NULL, &table);
 
 	if (PG_ARGISNULL(0))
 		nulls[0] = 'n';
 	else
 		values[0] = PG_GETARG_DATUM(0);
-	return run_report(fcinfo, psprintf(running_sql, ont_resolve_table(NULL, NULL)),
+	return run_report(fcinfo, psprintf(running_sql, table.qualified),
 					  RUNNING_STATUS_COLUMN,
 					  1, types, values, nulls);
 }

@@ -6,7 +6,7 @@
  * As the i2b2 ONT cell does it: when the request names a project and the
  * hive's lookup table (ontstatus.lookup_table, i2b2hive.ont_db_lookup by
  * default) exists and the caller may read it, the project's row there names
- * the schema.  Otherwise - no project_id, or no readable lookup table, or a
+ * the schema.  Otherwise - no project_id, or no lookup table at all, or a
  * call from find_process_status - the schema is ontstatus.schema when set,
  * else the first ont_process_status on search_path.
  *
@@ -22,8 +22,10 @@
  * (optionally followed by the '.' the cell appends), is folded as the
  * parser folds an unquoted identifier, and must name an existing schema.
  *
- * The result is always a quoted, schema-qualified name: nothing after this
- * point depends on search_path.
+ * The result is the table's OID and its quoted, schema-qualified name:
+ * nothing after this point depends on search_path.  A request that names
+ * a project while the lookup table exists but cannot be read fails: it
+ * never falls back to another schema.
  *
  *-------------------------------------------------------------------------
  */
@@ -87,17 +89,20 @@ can_read(Oid nspid, Oid relid)
 }
 
 /*
- * The lookup table as a quoted qualified name, or NULL when it is not set,
- * does not exist, or the caller may not read it.  No ACL error is raised
- * here: a caller who cannot read the hive's table simply does without it.
+ * The lookup table as a quoted qualified name, or NULL when it is not set
+ * or does not exist: then there is no lookup, and the table is found as
+ * for find_process_status.  A lookup table the caller may not read is an
+ * error, not "no lookup": answering from ontstatus.schema or search_path
+ * could give the rows of another project's table.
  */
 static char *
-lookup_table_name(void)
+lookup_table_name(const OntRequest *req)
 {
 	char	   *raw;
 	List	   *names;
 	Oid			nspid;
 	Oid			relid;
+	char	   *qualified;
 
 	if (ontstatus_lookup_table == NULL || ontstatus_lookup_table[0] == '\0')
 		return NULL;
@@ -117,9 +122,17 @@ lookup_table_name(void)
 		relid = RelnameGetRelid(linitial(names));
 		nspid = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
 	}
-	if (!OidIsValid(relid) || !can_read(nspid, relid))
+	if (!OidIsValid(relid))
 		return NULL;
-	return quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
+	qualified = quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
+	if (!can_read(nspid, relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for the project lookup table %s", qualified),
+				 errdetail("The request names project %s, whose schema is found in that table (ontstatus.lookup_table). Grant role %s USAGE on schema %s and SELECT on the table, or, on a site with a single project, set ontstatus.lookup_table to ''.",
+						   req->project_id, GetUserNameFromId(GetUserId(), false),
+						   quote_identifier(get_namespace_name(nspid)))));
+	return qualified;
 }
 
 /*
@@ -281,30 +294,59 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 }
 
 /*
- * req is the parsed request, or NULL for find_process_status, which always
- * uses ontstatus.schema or search_path.  The table's OID is stored in
- * *relid_out when the caller asks for it (the lifecycle keys its lock on it
- * and reads the message column's length from it).
+ * Fill *table with what names the table: its OID and names.  Everything
+ * after this works from the OID and the quoted name, never from
+ * search_path.
  */
-char *
-ont_resolve_table(const OntRequest *req, Oid *relid_out)
+static void
+set_table(OntTable *table, Oid nspid, Oid relid)
+{
+	table->relid = relid;
+	table->schema = get_namespace_name(nspid);
+	table->qualified = quote_qualified_identifier(table->schema, ONT_TABLE_NAME);
+}
+
+/* ont_process_status in the given schema; an error when there is none */
+static void
+table_in_schema(Oid nspid, const char *schema, OntTable *table,
+				const char *detail)
+{
+	Oid			relid = OidIsValid(nspid) ?
+		get_relname_relid(ONT_TABLE_NAME, nspid) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", schema, ONT_TABLE_NAME),
+				 detail ? errdetail_internal("%s", detail) : 0));
+	set_table(table, nspid, relid);
+}
+
+/* ont_process_status in a schema named by the caller (enable_notify) */
+void
+ont_table_in_schema(const char *schema, OntTable *table)
+{
+	table_in_schema(get_namespace_oid(schema, true), schema, table, NULL);
+}
+
+/*
+ * req is the parsed request, or NULL for find_process_status, which always
+ * uses ontstatus.schema or search_path.
+ */
+void
+ont_resolve_table(const OntRequest *req, OntTable *table)
 {
 	Oid			nspid;
 	Oid			relid;
 	char	   *lookup;
 
 	if (req && req->project_id && req->project_id[0] != '\0' &&
-		(lookup = lookup_table_name()) != NULL)
+		(lookup = lookup_table_name(req)) != NULL)
 	{
 		nspid = resolve_through_lookup(lookup, req);
-		relid = get_relname_relid(ONT_TABLE_NAME, nspid);
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s.%s\" does not exist",
-							get_namespace_name(nspid), ONT_TABLE_NAME),
-					 errdetail("ont_db_lookup maps project %s to schema \"%s\".",
-							   req->project_id, get_namespace_name(nspid))));
+		table_in_schema(nspid, get_namespace_name(nspid), table,
+						psprintf("ont_db_lookup maps project %s to schema \"%s\".",
+								 req->project_id, get_namespace_name(nspid)));
 	}
 	else if (ontstatus_schema != NULL && ontstatus_schema[0] != '\0')
 	{
@@ -314,14 +356,9 @@ ont_resolve_table(const OntRequest *req, Oid *relid_out)
 					(errcode(ERRCODE_UNDEFINED_SCHEMA),
 					 errmsg("schema \"%s\" does not exist", ontstatus_schema),
 					 errdetail("The setting ontstatus.schema names it.")));
-		relid = get_relname_relid(ONT_TABLE_NAME, nspid);
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s.%s\" does not exist",
-							ontstatus_schema, ONT_TABLE_NAME),
-					 errdetail("The setting ontstatus.schema names schema \"%s\".",
-							   ontstatus_schema)));
+		table_in_schema(nspid, ontstatus_schema, table,
+						psprintf("The setting ontstatus.schema names schema \"%s\".",
+								 ontstatus_schema));
 	}
 	else
 	{
@@ -332,10 +369,6 @@ ont_resolve_table(const OntRequest *req, Oid *relid_out)
 					 errmsg("relation \"%s\" does not exist", ONT_TABLE_NAME),
 					 errdetail("No schema on the search_path holds it, and ontstatus.schema is not set."),
 					 errhint("Set ontstatus.schema to the i2b2 metadata schema, e.g. i2b2metadata.")));
-		nspid = get_rel_namespace(relid);
+		set_table(table, get_rel_namespace(relid), relid);
 	}
-
-	if (relid_out)
-		*relid_out = relid;
-	return quote_qualified_identifier(get_namespace_name(nspid), ONT_TABLE_NAME);
 }

@@ -11,10 +11,10 @@
  * integer or numeric crc_upload_id; text or varchar message; timestamp,
  * timestamptz or date dates) onto the row type ontstatus.process_status_row.
  *
- * Plans are prepared once per backend for each table and filter shape and
- * kept (SPI_keepplan); the plan cache revalidates them when the table or
- * anything they depend on changes, and a different table is a different
- * entry.  Rows go straight from the executor to the caller's callback
+ * Plans are prepared once per backend for each table (by OID) and filter
+ * shape and kept (SPI_keepplan); the plan cache revalidates them when the
+ * table or anything they depend on changes, and a different table is a
+ * different entry.  Rows go straight from the executor to the caller's callback
  * through a DestReceiver: no tuple is copied on the way.
  *
  *-------------------------------------------------------------------------
@@ -28,6 +28,7 @@
 #include "nodes/params.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 /* the most parameters a query can have: id, two codes, four times, limit */
@@ -38,9 +39,6 @@
 #define SHAPE_TYPE_CD			0x02
 #define SHAPE_STATUS_CD			0x04
 #define SHAPE_TIME(b)			(0x08 << (b))
-
-/* plans kept per backend; a workload uses a handful of shapes and tables */
-#define ONT_PLAN_CACHE_SIZE 32
 
 static const char *const select_list =
 "SELECT CAST(t.process_id AS pg_catalog.int8),"
@@ -65,16 +63,26 @@ static const struct
 	[ONT_ENDED_TO] = {"end_date", "<="},
 };
 
+/*
+ * Kept plans, by table OID and filter shape (as ri_triggers.c keeps its
+ * plans by constraint).  A plan is never freed: an outer call may still be
+ * running it (the table can be a view whose rows come from a function that
+ * calls ontstatus itself), and there are at most 128 shapes per table.
+ */
+typedef struct PlanKey
+{
+	Oid			relid;
+	int			shape;
+} PlanKey;
+
 typedef struct PlanEntry
 {
-	char	   *table;			/* quoted qualified name, in TopMemoryContext */
-	int			shape;
+	PlanKey		key;
+	char	   *table;			/* the quoted name the plan was made from */
 	SPIPlanPtr	plan;
 } PlanEntry;
 
-static PlanEntry plan_cache[ONT_PLAN_CACHE_SIZE];
-static int	plan_cache_used = 0;
-static int	plan_cache_next = 0;	/* the slot replaced when full */
+static HTAB *plan_cache = NULL;
 
 typedef struct QueryParams
 {
@@ -151,18 +159,36 @@ build_sql(const char *table, int shape)
 
 /* The kept plan for this table and shape, prepared on first use. */
 static SPIPlanPtr
-get_plan(const char *table, const QueryParams *p)
+get_plan(const OntTable *table, const QueryParams *p)
 {
+	PlanKey		key;
 	PlanEntry  *e;
+	bool		found;
 	SPIPlanPtr	plan;
 	char	   *sql;
 
-	for (int i = 0; i < plan_cache_used; i++)
+	if (plan_cache == NULL)
 	{
-		e = &plan_cache[i];
-		if (e->shape == p->shape && strcmp(e->table, table) == 0)
-			return e->plan;
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(PlanKey);
+		ctl.entrysize = sizeof(PlanEntry);
+		plan_cache = hash_create("ontstatus plans", 64, &ctl, HASH_ELEM | HASH_BLOBS);
 	}
+
+	memset(&key, 0, sizeof(key));
+	key.relid = table->relid;
+	key.shape = p->shape;
+	e = (PlanEntry *) hash_search(plan_cache, &key, HASH_FIND, NULL);
+
+	/*
+	 * The plan names the table by its schema and name; if the OID now
+	 * belongs to another table (dropped, and the OID reused), make a new
+	 * plan and leave the old one alone.
+	 */
+	if (e && strcmp(e->table, table->qualified) == 0)
+		return e->plan;
 
 	/*
 	 * A generic plan serves a lookup by process_id, or no filter, equally
@@ -171,28 +197,18 @@ get_plan(const char *table, const QueryParams *p)
 	 * and a generic plan can walk the whole primary key to find 100 rows:
 	 * plan those with their values each time.
 	 */
-	sql = build_sql(table, p->shape);
+	sql = build_sql(table->qualified, p->shape);
 	plan = SPI_prepare_cursor(sql, p->nargs, (Oid *) p->types,
 							  (p->shape & ~SHAPE_PROCESS_ID) ? CURSOR_OPT_CUSTOM_PLAN : 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
-	/* take a slot, a free one or the oldest, once nothing can fail */
-	table = MemoryContextStrdup(TopMemoryContext, table);
+	/* enter it once nothing can fail */
+	sql = MemoryContextStrdup(TopMemoryContext, table->qualified);
 	SPI_keepplan(plan);
-	if (plan_cache_used < ONT_PLAN_CACHE_SIZE)
-		e = &plan_cache[plan_cache_used++];
-	else
-	{
-		e = &plan_cache[plan_cache_next];
-		plan_cache_next = (plan_cache_next + 1) % ONT_PLAN_CACHE_SIZE;
-		SPI_freeplan(e->plan);
-		pfree(e->table);
-	}
-	e->table = (char *) table;
-	e->shape = p->shape;
+	e = (PlanEntry *) hash_search(plan_cache, &key, HASH_ENTER, &found);
+	e->table = sql;
 	e->plan = plan;
-	pfree(sql);
 	return plan;
 }
 
@@ -220,12 +236,12 @@ receiver_noop(DestReceiver *self pg_attribute_unused())
 }
 
 /*
- * Run the query for q against table (a quoted, schema-qualified name) and
- * pass every row to callback, in process_id order.  Returns the row count.
- * Reads only, in the snapshot of the calling statement.
+ * Run the query for q against table and pass every row to callback, in
+ * process_id order.  Returns the row count.  Reads only, in the snapshot
+ * of the calling statement.
  */
 uint64
-ont_run_query(const char *table, const OntStatusQuery *q,
+ont_run_query(const OntTable *table, const OntStatusQuery *q,
 			  OntRowCallback callback, void *arg)
 {
 	QueryParams p;
