@@ -105,7 +105,8 @@ typedef struct OntResponse
 	StringInfoData buf;			/* becomes the xml datum itself */
 	int32		max_rows;		/* the most rows the query may return */
 	int64		rows;			/* rows written so far */
-	int			rows_start;		/* offset of the first row in buf */
+	int			rows_start;		/* offset of the first row in buf; 0 while
+								 * the header is written */
 } OntResponse;
 
 /* response_writer.c */

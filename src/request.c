@@ -33,28 +33,51 @@ to_server_encoding(char *s)
  * Run the parser with libxml2 set up as the backend requires, freeing its
  * objects even when an error escapes (out of memory in libxml2's error
  * handler, for instance).
+ *
+ * The parser gives libxml2 its own error handler for the parse, so what
+ * libxml2 says about the request never reaches pg_xml_init's handler, which
+ * would report warnings to the client and the log with the request quoted:
+ * only the parser's cleaned messages leave.  What still reaches
+ * pg_xml_init's handler is raised without a parser context, in practice
+ * libxml2 failing to allocate; the parse cannot be trusted then, and that
+ * is raised here as an error of the server, not of the request.  So on the
+ * way out no libxml2 error is pending unless an error is being thrown,
+ * which is what pg_xml_done asserts.
  */
 static bool
 parse_guarded(const char *utf8, size_t len, OntRequest *req)
 {
 	PgXmlErrorContext *xmlerrcxt;
-	OntParseState state;
+	OntParseState *state;
 	bool		ok;
 
-	memset(&state, 0, sizeof(state));
+	/*
+	 * The parser records its libxml2 objects in *state, which PG_CATCH
+	 * reads after a longjmp.  A local of this function changed after
+	 * setjmp would be indeterminate there unless volatile; the state lives
+	 * in palloc'd memory instead, and the pointer to it is set before
+	 * PG_TRY and never changed.
+	 */
+	state = palloc0(sizeof(OntParseState));
 	xmlerrcxt = pg_xml_init(PG_XML_STRICTNESS_WELLFORMED);
 	PG_TRY();
 	{
-		ok = ont_parse_request(utf8, len, req, &state, palloc_no_oom, NULL);
+		ok = ont_parse_request(utf8, len, req, state, palloc_no_oom, NULL);
+		if (pg_xml_error_occurred(xmlerrcxt))
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("libxml2 failed while parsing the request.")));
 	}
 	PG_CATCH();
 	{
-		ont_parse_cleanup(&state);
+		ont_parse_cleanup(state);
 		pg_xml_done(xmlerrcxt, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	pg_xml_done(xmlerrcxt, !ok || pg_xml_error_occurred(xmlerrcxt));
+	pg_xml_done(xmlerrcxt, false);
+	pfree(state);
 	return ok;
 }
 

@@ -17,10 +17,12 @@
  * size of text - are the same.
  *
  * What the parser refuses or ignores, and why:
- * - No DTD is ever read: a DOCTYPE stops the parse at once (SOAP-style
- *   messages never carry one), so there is no entity expansion and nothing
- *   is fetched.  XML_PARSE_NONET forbids the network besides, and without
- *   XML_PARSE_HUGE libxml2 limits nesting depth and text node sizes.
+ * - No DTD is ever read: a DOCTYPE is refused before parsing, and should
+ *   libxml2 meet one the pre-scan missed, it stops the parse at once
+ *   (SOAP-style messages never carry one), so there is no entity expansion
+ *   and nothing is fetched.  XML_PARSE_NONET forbids the network besides,
+ *   and without XML_PARSE_HUGE libxml2 limits nesting depth and text node
+ *   sizes.
  * - An empty (or blank) filter element means "no filter": the i2b2
  *   specification's own example sends <process_id/>.
  * - The same filter twice is an error: silently picking one would answer a
@@ -30,7 +32,17 @@
  *   before libxml2 sees it: libxml2 checks attributes for duplicates in
  *   quadratic time, and a 1 MB start tag of short attributes keeps it busy
  *   for minutes.  i2b2 elements carry a handful (namespace declarations
- *   included).
+ *   included).  The pre-scan that counts them follows XML's lexical
+ *   structure as libxml2 does (see "The attribute pre-scan" below), so that
+ *   no comment, PI, CDATA section or stray quote can hide a start tag.
+ * - So is a request with more than ONT_MAX_NAMESPACES namespace
+ *   declarations: libxml2 looks prefixes up in linear time, and thousands
+ *   of declarations in scope make 1 MB of prefixed names cost it seconds.
+ * - Text that is not UTF-8, or holds a NUL, is refused: the backend always
+ *   converts requests to UTF-8, and the pre-scan relies on it.
+ * - libxml2's own errors and warnings go to a handler of the parse, never
+ *   to the client or the log: what the caller sees is the parser's message,
+ *   with libxml2's reduced to printable ASCII.
  * - A document that is not well-formed is reported as such, even when a
  *   bad value came before the point where it breaks: as a tree parser would.
  *
@@ -46,7 +58,11 @@
 
 #include "request_parser.h"
 
+/* test/fuzz builds with a low limit, where a miscount shows in small inputs */
+#ifndef ONT_MAX_ATTRIBUTES
 #define ONT_MAX_ATTRIBUTES 100
+#endif
+#define ONT_MAX_NAMESPACES 100
 #define ONT_STRINGIFY(x) ONT_STRINGIFY2(x)
 #define ONT_STRINGIFY2(x) #x
 
@@ -119,7 +135,22 @@ typedef struct ParseCtx
 	char	   *text;
 	size_t		text_len;
 	size_t		text_cap;
+
+	/* the last error libxml2 reported, as it reported it */
+	bool		has_xml_error;
+	int			xml_error_line;
+	char		xml_error[160];
 } ParseCtx;
+
+/* libxml2 2.12 made the error passed to handlers const */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *OntXmlErrorPtr;
+#else
+typedef xmlErrorPtr OntXmlErrorPtr;
+#endif
+
+#define DOCTYPE_MSG "request refused: DOCTYPE is not allowed"
+#define DOCTYPE_DETAIL "Requests must not contain a DOCTYPE declaration."
 
 #define NO_REQUEST_DETAIL \
 	"Expected an i2b2 request message (root element \"request\" in namespace " \
@@ -314,53 +345,382 @@ ont_parse_datetime(const char *s, OntDateTime *dt)
 }
 
 /*
- * Does any start tag hold more than ONT_MAX_ATTRIBUTES attributes?  A
- * linear scan that counts '=' outside quoted values between '<' and '>'.
- * It over-counts in comments and CDATA, which only makes it stricter.
+ * The attribute pre-scan.
+ *
+ * libxml2 checks the attributes of a start tag for duplicates in quadratic
+ * time, before any SAX callback can stop it, and cannot be interrupted: a
+ * start tag with too many attributes must be refused before libxml2 sees
+ * the request.  So the scan must find every start tag libxml2 will parse,
+ * including those it parses after an error (it goes on after most), and
+ * must stay linear.  It makes up to two passes over the bytes:
+ *
+ * 1. A lexical pass (scan_lexical) that reads the request as libxml2 does:
+ *    text up to '<'; comments, processing instructions and CDATA sections,
+ *    whose content it skips; end tags; and start tags, in which it counts
+ *    the '=' outside quoted values.  It skips content only where it can
+ *    vouch that libxml2 skips the same bytes, and gives up ("unsure") on
+ *    anything else: a '<' in a quoted value, "--" inside a comment, a
+ *    processing instruction with a '>' before its "?>" (libxml2 ends a
+ *    faulty XML declaration at the first '>') or with a target libxml2
+ *    might not take for a name, a character that is not an XML Char in
+ *    skipped content (libxml2 stops there and reads on as text), skipped
+ *    content or a quoted value too long for libxml2 to read in one piece.
+ *    None of these occurs in a well-formed request.  A DOCTYPE before the
+ *    root element is refused outright, as the parser would refuse it.
+ *
+ * 2. When the lexical pass is unsure, a coarse pass (scan_coarse) that
+ *    does not depend on any lexical state: libxml2 ends a start tag at the
+ *    latest at the next '<' (an attribute value stops at '<', and so does
+ *    the tag), and every attribute has its '=', so the number of '=' from
+ *    one '<' to the next bounds the attributes of any start tag there,
+ *    whatever libxml2 made of the text before it.  It also counts '=' in
+ *    text and comments, which only makes it stricter, and only for a
+ *    request that is not well-formed (or very unusual) anyway; and it
+ *    refuses "<!DOCTYPE" anywhere, as it cannot tell where one would count.
+ *
+ * Both read bytes.  That is sound because the request is first checked to
+ * be UTF-8 without NUL (the backend always passes UTF-8): then '<', '=' and
+ * the quotes are those characters wherever their bytes occur, and libxml2,
+ * told to ignore the declared encoding, reads it as UTF-8 too rather than
+ * switching to UTF-16 or EBCDIC on the strength of its first bytes.
+ *
+ * The analysis is of libxml2 2.9.14, Debian 12's.  From 2.12 on, libxml2
+ * checks duplicates with a hash table, so the limit no longer guards
+ * against anything there but is kept as a sanity limit; from 2.13 on it
+ * also reads a quoted value on past a '<', which the coarse pass could not
+ * follow.
  */
-static bool
-too_many_attributes(const char *buf, size_t len)
+typedef enum ScanResult
 {
-	enum
+	SCAN_OK,
+	SCAN_TOO_MANY,				/* a start tag with too many attributes */
+	SCAN_DOCTYPE,				/* a DOCTYPE declaration */
+	SCAN_UNSURE					/* the lexical pass cannot vouch for its result */
+} ScanResult;
+
+/*
+ * libxml2 cuts a comment, PI, CDATA section or attribute value longer than
+ * XML_MAX_TEXT_LENGTH short, and refuses a PI target longer than
+ * XML_MAX_NAME_LENGTH (and then reads on as text); the lexical pass skips
+ * only half as much, so that no detail of how libxml2 counts matters.
+ */
+#define SCAN_MAX_SKIP (XML_MAX_TEXT_LENGTH / 2)
+#define SCAN_MAX_NAME (XML_MAX_NAME_LENGTH / 2)
+
+/*
+ * Length of the UTF-8 sequence at p, or 0 when it is NUL or not UTF-8:
+ * overlong forms, surrogates and code points beyond U+10FFFF are refused,
+ * as PostgreSQL's own check refuses them, so that nothing the server takes
+ * for UTF-8 is refused here.
+ */
+static int
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char lo = 0x80;
+	unsigned char hi = 0xBF;
+	int			n;
+
+	if (p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xC2)
+		return 0;
+	if (p[0] < 0xE0)
+		n = 2;
+	else if (p[0] < 0xF0)
 	{
-		IN_TEXT, IN_TAG, IN_DQ, IN_SQ
-	}			state = IN_TEXT;
+		n = 3;
+		if (p[0] == 0xE0)
+			lo = 0xA0;
+		else if (p[0] == 0xED)
+			hi = 0x9F;
+	}
+	else if (p[0] < 0xF5)
+	{
+		n = 4;
+		if (p[0] == 0xF0)
+			lo = 0x90;
+		else if (p[0] == 0xF4)
+			hi = 0x8F;
+	}
+	else
+		return 0;
+	if (end - p < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+static bool
+is_utf8(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end)
+	{
+		int			n;
+
+		if (*p != 0 && *p < 0x80)
+			p++;
+		else if ((n = utf8_len(p, end)) == 0)
+			return false;
+		else
+			p += n;
+	}
+	return true;
+}
+
+/*
+ * Length of the XML Char at p (in text already known to be UTF-8), or 0
+ * when it is none: a C0 control other than tab, LF and CR, U+FFFE, U+FFFF.
+ */
+static int
+xml_char_len(const unsigned char *p, const unsigned char *end)
+{
+	if (p[0] < 0x20)
+		return (p[0] == '\t' || p[0] == '\n' || p[0] == '\r') ? 1 : 0;
+	if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+		return 0;
+	return utf8_len(p, end);
+}
+
+/*
+ * The content of a comment, p just past "<!--".  libxml2 lets "--" end a
+ * comment only when '>' follows, but its fast path reads on past "--->"
+ * while its slow path stops there: any "--" but the final one is unsure.
+ * Returns where the comment ends, end if it does not, NULL when unsure.
+ */
+static const unsigned char *
+skip_comment(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *start = p;
+	int			n;
+
+	while (p < end)
+	{
+		if (p - start > SCAN_MAX_SKIP)
+			return NULL;
+		if (p[0] == '-' && end - p >= 2 && p[1] == '-')
+			return (end - p >= 3 && p[2] == '>') ? p + 3 : NULL;
+		if ((n = xml_char_len(p, end)) == 0)
+			return NULL;
+		p += n;
+	}
+	return end;
+}
+
+/* The content of a CDATA section, p just past "<![CDATA[". */
+static const unsigned char *
+skip_cdata(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *start = p;
+	int			n;
+
+	while (p < end)
+	{
+		if (p - start > SCAN_MAX_SKIP)
+			return NULL;
+		if (p[0] == ']' && end - p >= 3 && p[1] == ']' && p[2] == '>')
+			return p + 3;
+		if ((n = xml_char_len(p, end)) == 0)
+			return NULL;
+		p += n;
+	}
+	return end;
+}
+
+static bool
+is_ascii_name_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		c == '_' || c == ':';
+}
+
+static bool
+is_ascii_name_char(unsigned char c)
+{
+	return is_ascii_name_start(c) || (c >= '0' && c <= '9') ||
+		c == '-' || c == '.';
+}
+
+/*
+ * A processing instruction, p just past "<?" at the first character of its
+ * target, which the caller has checked to be an ASCII name start.  The
+ * first '>' must be that of "?>": at the start of the document libxml2
+ * reads "<?xml " as the XML declaration, which ends at the first '>' when
+ * it is faulty, while a PI ends at "?>".
+ */
+static const unsigned char *
+skip_pi(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *start = p;
+	int			n;
+
+	/* bytes that could belong to the target, a bound on its length */
+	while (p < end && (is_ascii_name_char(*p) || *p >= 0x80))
+		if (++p - start > SCAN_MAX_NAME)
+			return NULL;
+
+	for (p = start; p < end; p += n)
+	{
+		if (p - start > SCAN_MAX_SKIP)
+			return NULL;
+		if (*p == '>')
+			return p[-1] == '?' ? p + 1 : NULL;
+		if ((n = xml_char_len(p, end)) == 0)
+			return NULL;
+	}
+	return end;
+}
+
+/*
+ * A start tag, *pp just past its '<'.  Counts the '=' outside quoted
+ * values; the tag ends at '>' or at the next '<' (where libxml2 gives up on
+ * it too), and *pp is left there.
+ */
+static ScanResult
+scan_start_tag(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
 	int			count = 0;
 
-	for (size_t i = 0; i < len; i++)
+	for (; p < end; p++)
 	{
-		char		c = buf[i];
-
-		switch (state)
+		if (*p == '>')
 		{
-			case IN_TEXT:
-				if (c == '<')
-				{
-					state = IN_TAG;
-					count = 0;
-				}
-				break;
-			case IN_TAG:
-				if (c == '>')
-					state = IN_TEXT;
-				else if (c == '"')
-					state = IN_DQ;
-				else if (c == '\'')
-					state = IN_SQ;
-				else if (c == '=' && ++count > ONT_MAX_ATTRIBUTES)
-					return true;
-				break;
-			case IN_DQ:
-				if (c == '"')
-					state = IN_TAG;
-				break;
-			case IN_SQ:
-				if (c == '\'')
-					state = IN_TAG;
+			p++;
+			break;
+		}
+		if (*p == '<')
+			break;
+		if (*p == '=' && ++count > ONT_MAX_ATTRIBUTES)
+			return SCAN_TOO_MANY;
+		if (*p == '"' || *p == '\'')
+		{
+			const unsigned char *close = memchr(p + 1, *p, end - p - 1);
+			const unsigned char *stop = close ? close : end;
+
+			/*
+			 * '<' is not allowed in an attribute value; libxml2 ends the
+			 * value and the tag there, and this pass would not.  Nor does
+			 * libxml2 read a value longer than XML_MAX_TEXT_LENGTH to its
+			 * end.
+			 */
+			if (stop - p - 1 > SCAN_MAX_SKIP ||
+				memchr(p + 1, '<', stop - p - 1) != NULL)
+				return SCAN_UNSURE;
+			p = stop;
+			if (close == NULL)
 				break;
 		}
 	}
+	*pp = p;
+	return SCAN_OK;
+}
+
+static ScanResult
+scan_lexical(const unsigned char *p, const unsigned char *end)
+{
+	bool		prolog = true;	/* no start tag yet */
+
+	while (p < end && (p = memchr(p, '<', end - p)) != NULL)
+	{
+		size_t		left = end - p;
+
+		if (left >= 4 && memcmp(p, "<!--", 4) == 0)
+			p = skip_comment(p + 4, end);
+		else if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+			p = skip_cdata(p + 9, end);
+		else if (left >= 2 && p[1] == '?')
+		{
+			if (left == 2)
+				break;
+			if (is_ascii_name_start(p[2]))
+				p = skip_pi(p + 2, end);
+			else if (p[2] >= 0x80)
+				p = NULL;		/* libxml2 decides whether that is a name */
+			else
+				p += 2;			/* not a PI: libxml2 reads on as text */
+		}
+		else if (left >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0 && prolog)
+			return SCAN_DOCTYPE;
+		else if (left >= 2 && p[1] == '/')
+		{
+			/* an end tag, up to '>' (or the next '<', where libxml2 is) */
+			for (p += 2; p < end && *p != '>' && *p != '<'; p++)
+				;
+			if (p < end && *p == '>')
+				p++;
+		}
+		else
+		{
+			/* a start tag, or something libxml2 reads as text after '<' */
+			ScanResult	r;
+
+			prolog = false;
+			p++;
+			if ((r = scan_start_tag(&p, end)) != SCAN_OK)
+				return r;
+		}
+		if (p == NULL)
+			return SCAN_UNSURE;
+	}
+	return SCAN_OK;
+}
+
+static ScanResult
+scan_coarse(const unsigned char *p, const unsigned char *end)
+{
+	int			count = -1;		/* no '<' yet: nothing to count */
+
+	for (; p < end; p++)
+	{
+		if (*p == '<')
+		{
+			if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0)
+				return SCAN_DOCTYPE;
+			count = 0;
+		}
+		else if (*p == '=' && count >= 0 && ++count > ONT_MAX_ATTRIBUTES)
+			return SCAN_TOO_MANY;
+	}
+	return SCAN_OK;
+}
+
+/*
+ * Does the request hold more than ONT_MAX_NAMESPACES namespace
+ * declarations?  libxml2 before 2.12 looks a prefix up by walking every
+ * declaration in scope, up to 256 elements deep: 25,600 declarations and
+ * then 1 MB of prefixed attributes cost it 0.6 s, 10 MB (with the size
+ * limit raised) 14 s.  Every declaration is spelled "xmlns", so counting
+ * that word anywhere bounds them without any lexical state.
+ */
+static bool
+too_many_namespaces(const char *buf, size_t len)
+{
+	const char *p = buf;
+	const char *end = buf + len;
+	int			count = 0;
+
+	while (end - p >= 5 && (p = memchr(p, 'x', end - p - 4)) != NULL)
+	{
+		if (memcmp(p, "xmlns", 5) == 0 && ++count > ONT_MAX_NAMESPACES)
+			return true;
+		p++;
+	}
 	return false;
+}
+
+static ScanResult
+prescan(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) buf;
+	ScanResult	r = scan_lexical(p, p + len);
+
+	if (r == SCAN_UNSURE)
+		r = scan_coarse(p, p + len);
+	return r;
 }
 
 /*
@@ -808,6 +1168,31 @@ sax_characters(void *ctx, const xmlChar *ch, int len)
 }
 
 /*
+ * libxml2's structured error handler for this parse.  Every error and
+ * warning libxml2 raises about the document comes here rather than to the
+ * handler pg_xml_init installed, which would send warnings (an XML 1.1
+ * declaration, an odd xml:space value) straight to the client and the
+ * server log, the offending line of the request quoted, and would keep
+ * errors with the request text for an xml_ereport nobody calls.  Errors are
+ * kept, the last one as xmlCtxtGetLastError would give it, for the cleaned
+ * message ont_parse_request builds; warnings are dropped, as the request is
+ * read the same either way.  No allocation, no longjmp: libxml2 is in the
+ * middle of parsing.
+ */
+static void
+sax_error(void *ctx, OntXmlErrorPtr err)
+{
+	ParseCtx   *pc = parse_ctx(ctx);
+
+	if (err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	pc->has_xml_error = true;
+	pc->xml_error_line = err->line;
+	snprintf(pc->xml_error, sizeof(pc->xml_error), "%s",
+			 err->message ? err->message : "unknown error");
+}
+
+/*
  * SAX hook for <!DOCTYPE: refuse before the internal subset is even read,
  * so no entity is declared, let alone expanded.
  */
@@ -852,12 +1237,31 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 
 	if (len > INT_MAX)
 		return set_error(req, ONT_ERR_TOO_LARGE, NULL, "request is too large");
-	if (too_many_attributes(buf, len))
+	/* the backend always passes UTF-8; the pre-scan relies on it */
+	if (!is_utf8((const unsigned char *) buf, (const unsigned char *) buf + len))
+		return set_error(req, ONT_ERR_XML,
+						 "The parser reads UTF-8 text, without NUL characters.",
+						 "request is not well-formed XML: not UTF-8 text");
+	switch (prescan(buf, len))
+	{
+		case SCAN_TOO_MANY:
+			return set_error(req, ONT_ERR_TOO_LARGE,
+							 "An element of an i2b2 request carries a few attributes; more than "
+							 ONT_STRINGIFY(ONT_MAX_ATTRIBUTES) " are refused before parsing.",
+							 "request refused: an element has more than %d attributes",
+							 ONT_MAX_ATTRIBUTES);
+		case SCAN_DOCTYPE:
+			return set_error(req, ONT_ERR_XML, DOCTYPE_DETAIL, DOCTYPE_MSG);
+		case SCAN_OK:
+		case SCAN_UNSURE:
+			break;
+	}
+	if (too_many_namespaces(buf, len))
 		return set_error(req, ONT_ERR_TOO_LARGE,
-						 "An element of an i2b2 request carries a few attributes; more than "
-						 ONT_STRINGIFY(ONT_MAX_ATTRIBUTES) " are refused before parsing.",
-						 "request refused: an element has more than %d attributes",
-						 ONT_MAX_ATTRIBUTES);
+						 "An i2b2 request declares a few XML namespaces; more than "
+						 ONT_STRINGIFY(ONT_MAX_NAMESPACES) " (occurrences of \"xmlns\") are refused before parsing.",
+						 "request refused: more than %d namespace declarations",
+						 ONT_MAX_NAMESPACES);
 
 	ctxt = xmlNewParserCtxt();
 	if (ctxt == NULL)
@@ -875,6 +1279,7 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 	sax->ignorableWhitespace = sax_characters;
 	sax->cdataBlock = sax_characters;
 	sax->internalSubset = refuse_doctype;
+	sax->serror = sax_error;
 
 	/*
 	 * The caller has already converted the text to UTF-8, whatever its XML
@@ -886,13 +1291,10 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 							 XML_PARSE_NOERROR | XML_PARSE_IGNORE_ENC);
 
 	if (state->saw_doctype)
-		override_error(req, ONT_ERR_XML,
-					   "Requests must not contain a DOCTYPE declaration.",
-					   "request refused: DOCTYPE is not allowed");
+		override_error(req, ONT_ERR_XML, DOCTYPE_DETAIL, DOCTYPE_MSG);
 	else if (!ctxt->wellFormed || !ctxt->nsWellFormed)
 	{
-		xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
-		char		msg[160];
+		char		msg[sizeof(pc.xml_error)];
 		char		full[ONT_ERRMSG_LEN];
 		size_t		n;
 
@@ -901,14 +1303,15 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 		 * document; keep printable ASCII only, like quote_value.
 		 */
 		snprintf(msg, sizeof(msg), "%s",
-				 (err && err->message) ? err->message : "unknown error");
+				 pc.has_xml_error ? pc.xml_error : "unknown error");
 		for (n = 0; msg[n]; n++)
 			if (msg[n] < 0x20 || msg[n] >= 0x7f)
 				msg[n] = ' ';
 		while (n > 0 && msg[n - 1] == ' ')
 			msg[--n] = '\0';
 		snprintf(full, sizeof(full), "request is not %swell-formed XML: line %d: %s",
-				 ctxt->wellFormed ? "namespace-" : "", err ? err->line : 0, msg);
+				 ctxt->wellFormed ? "namespace-" : "",
+				 pc.has_xml_error ? pc.xml_error_line : 0, msg);
 		override_error(req, ONT_ERR_XML, NULL, full);
 	}
 	else if (pc.ops_count == 0)

@@ -99,7 +99,9 @@ typedef void *(*OntAllocFn) (void *arg, size_t size);
 
 /*
  * libxml2 objects of one parse.  Kept by the caller so that a caller whose
- * allocator or error handler may longjmp can free them on its error path.
+ * allocator or error handler may longjmp can free them on its error path;
+ * such a caller must keep the state where a longjmp leaves it intact (not
+ * in a non-volatile local of the function that called setjmp).
  */
 typedef struct OntParseState
 {

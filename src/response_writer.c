@@ -10,6 +10,11 @@
  * end.  Rows are written without printf: one capacity check per row, then
  * plain stores.
  *
+ * Every write is checked, in overflow-safe size_t arithmetic, against the
+ * largest response a varlena can hold (RESPONSE_MAX_LEN, 1 GB); a response
+ * that would pass it ends in a clean "response is too large" error
+ * (SQLSTATE 54000) before anything is written past the buffer.
+ *
  * Characters XML 1.0 cannot carry at all (C0 controls other than tab, LF
  * and CR; U+FFFE and U+FFFF) are written as U+FFFD REPLACEMENT CHARACTER,
  * as the reference &#xFFFD; so that it works in every server encoding.  CR
@@ -20,6 +25,7 @@
  */
 #include "ontstatus.h"
 
+#include "access/xact.h"
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -33,119 +39,224 @@
 #define HIVE_PREFIX "ns5"
 #define CELL_PREFIX "ns4"
 
-#define APPEND_LITERAL(out, lit) appendBinaryStringInfo((out), (lit), sizeof(lit) - 1)
+/*
+ * The longest response, in bytes, the varlena header included: the buffer
+ * with its terminating NUL must be one palloc chunk (MaxAllocSize, 1 GB - 1),
+ * and its length is the size of the xml datum.  Every size below is checked
+ * against what is left of this before a byte is written.
+ */
+#define RESPONSE_MAX_LEN ((size_t) MaxAllocSize - 1)
 
-/* the longest escape of one input byte: "&#xFFFD;" for a control char */
+/* what reserve grows the buffer by ahead of need, at most */
+#define GROW_AHEAD_MAX ((size_t) 64 * 1024 * 1024)
+
+/* an ERROR response gives back a buffer larger than this */
+#define ERROR_BUFFER_KEEP (1024 * 1024)
+
+#define APPEND_LITERAL(resp, lit) append_bytes((resp), (lit), sizeof(lit) - 1)
+
+/*
+ * The longest escape of one input byte: "&#xFFFD;" for a control character.
+ * Every replacement is at most this long and stands for at least one input
+ * byte (escape_table's text cannot hold more), so escaping len bytes writes
+ * at most len * MAX_ESCAPE_GROWTH.
+ */
 #define MAX_ESCAPE_GROWTH 8
+#define REPLACEMENT_REF "&#xFFFD;"
+
 /* the longest xs:dateTime we write: -YYYYYY-MM-DDThh:mm:ss.mmm+hh:mm */
 #define MAX_DATETIME_LEN 40
 
-/* bytes that need attention when escaping (see append_escaped) */
-static bool special_byte[256];
-static bool special_byte_ready = false;
+/*
+ * How each byte is written: len 0 for itself; otherwise len bytes of text.
+ * 0xEF is special only as the start of U+FFFE or U+FFFF in UTF-8
+ * (escape_byte); its entry is the byte itself.
+ */
+static struct
+{
+	uint8		len;
+	char		text[MAX_ESCAPE_GROWTH];
+}			escape_table[256];
+static bool escape_table_ready = false;
+
+#define SET_ESCAPE(c, rep) \
+	do { \
+		StaticAssertStmt(sizeof(rep) - 1 <= MAX_ESCAPE_GROWTH, \
+						 "escape longer than MAX_ESCAPE_GROWTH"); \
+		escape_table[(c)].len = sizeof(rep) - 1; \
+		memcpy(escape_table[(c)].text, (rep), sizeof(rep) - 1); \
+	} while (0)
 
 static void
-init_special_bytes(void)
+init_escape_table(void)
 {
 	for (int c = 0; c < 0x20; c++)
-		special_byte[c] = (c != '\t' && c != '\n');
-	special_byte['<'] = special_byte['>'] = special_byte['&'] = true;
-	special_byte['"'] = true;
-	special_byte[0xEF] = true;	/* may start U+FFFE / U+FFFF in UTF-8 */
-	special_byte_ready = true;
+		if (c != '\t' && c != '\n')
+			SET_ESCAPE(c, REPLACEMENT_REF);
+	SET_ESCAPE('\r', "&#xD;");
+	SET_ESCAPE('<', "&lt;");
+	SET_ESCAPE('>', "&gt;");
+	SET_ESCAPE('&', "&amp;");
+	SET_ESCAPE('"', "&quot;");
+	SET_ESCAPE(0xEF, "\xEF");
+	escape_table_ready = true;
 }
 
 /*
- * Write s, escaped, at p, which has room for len * MAX_ESCAPE_GROWTH bytes.
- * Returns the new end.
+ * The replacement of the special byte at in (escape_table[*in].len > 0),
+ * which may look at the bytes up to end: sets *rep and *rep_len and returns
+ * how many input bytes it replaces.  put_escaped and escaped_length both
+ * decide here, so the length counted is the length written.
+ */
+static inline int
+escape_byte(const unsigned char *in, const unsigned char *end, bool utf8,
+			const char **rep, int *rep_len)
+{
+	if (*in == 0xEF && utf8 && end - in >= 3 && in[1] == 0xBF &&
+		(in[2] == 0xBE || in[2] == 0xBF))
+	{
+		*rep = REPLACEMENT_REF;
+		*rep_len = sizeof(REPLACEMENT_REF) - 1;
+		return 3;
+	}
+	*rep = escape_table[*in].text;
+	*rep_len = escape_table[*in].len;
+	return 1;
+}
+
+/*
+ * Write the bytes from in to end, escaped, at p, which has room for their
+ * escaped_length (at most (end - in) * MAX_ESCAPE_GROWTH).  Returns the new
+ * end.
  */
 static char *
-put_escaped(char *p, const char *s, size_t len, bool utf8)
+put_escaped(char *p, const unsigned char *in, const unsigned char *end,
+			bool utf8)
 {
-	const unsigned char *in = (const unsigned char *) s;
-	const unsigned char *end = in + len;
-
 	while (in < end)
 	{
 		const unsigned char *run = in;
-		size_t		n;
+		const char *rep;
+		int			rep_len;
 
-		while (in < end && !special_byte[*in])
+		while (in < end && escape_table[*in].len == 0)
 			in++;
-		n = in - run;
-		memcpy(p, run, n);
-		p += n;
+		memcpy(p, run, in - run);
+		p += in - run;
 		if (in == end)
 			break;
-
-		switch (*in)
-		{
-			case '<':
-				memcpy(p, "&lt;", 4);
-				p += 4;
-				break;
-			case '>':
-				memcpy(p, "&gt;", 4);
-				p += 4;
-				break;
-			case '&':
-				memcpy(p, "&amp;", 5);
-				p += 5;
-				break;
-			case '"':
-				memcpy(p, "&quot;", 6);
-				p += 6;
-				break;
-			case '\r':
-				memcpy(p, "&#xD;", 5);
-				p += 5;
-				break;
-			case 0xEF:
-				if (utf8 && end - in >= 3 && in[1] == 0xBF &&
-					(in[2] == 0xBE || in[2] == 0xBF))
-				{
-					memcpy(p, "&#xFFFD;", 8);
-					p += 8;
-					in += 2;
-				}
-				else
-					*p++ = (char) *in;
-				break;
-			default:			/* a C0 control character */
-				memcpy(p, "&#xFFFD;", 8);
-				p += 8;
-				break;
-		}
-		in++;
+		in += escape_byte(in, end, utf8, &rep, &rep_len);
+		memcpy(p, rep, rep_len);
+		p += rep_len;
 	}
 	return p;
 }
 
-static void
-append_escaped(StringInfo out, const char *s, size_t len)
+/*
+ * The length of the bytes from in to end once escaped, or some length
+ * above RESPONSE_MAX_LEN as soon as it is clear that it is more than that.
+ * The count stops below RESPONSE_MAX_LEN + MaxAllocSize + MAX_ESCAPE_GROWTH
+ * (a run of plain bytes is shorter than one varlena), so it cannot wrap even
+ * in a 32-bit size_t.
+ */
+static size_t
+escaped_length(const unsigned char *in, const unsigned char *end, bool utf8)
 {
-	enlargeStringInfo(out, len * MAX_ESCAPE_GROWTH);
-	out->len = put_escaped(out->data + out->len, s, len,
-						   GetDatabaseEncoding() == PG_UTF8) - out->data;
+	size_t		total = 0;
+
+	while (in < end && total <= RESPONSE_MAX_LEN)
+	{
+		const unsigned char *run = in;
+		const char *rep;
+		int			rep_len;
+
+		while (in < end && escape_table[*in].len == 0)
+			in++;
+		total += in - run;
+		if (in == end)
+			break;
+		in += escape_byte(in, end, utf8, &rep, &rep_len);
+		total += rep_len;
+	}
+	return total;
+}
+
+/* a + b and a * b in size_t, or SIZE_MAX (too large in any case) on overflow */
+static inline size_t
+size_add_sat(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static inline size_t
+size_mul_sat(size_t a, size_t b)
+{
+	return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+/* how many more bytes the response may take */
+static inline size_t
+room_left(const OntResponse *resp)
+{
+	return RESPONSE_MAX_LEN - (size_t) resp->buf.len;
+}
+
+/*
+ * The room that escaping len bytes at s needs: the worst case when that
+ * fits in what is left (no pass over the value), else the exact length.
+ */
+static size_t
+escaped_need(const OntResponse *resp, const char *s, size_t len, bool utf8)
+{
+	size_t		worst = size_mul_sat(len, MAX_ESCAPE_GROWTH);
+
+	if (worst <= room_left(resp))
+		return worst;
+	return escaped_length((const unsigned char *) s,
+						  (const unsigned char *) s + len, utf8);
+}
+
+static void reserve(OntResponse *resp, size_t need);
+
+static void
+append_bytes(OntResponse *resp, const char *s, size_t len)
+{
+	StringInfo	out = &resp->buf;
+
+	reserve(resp, len);
+	memcpy(out->data + out->len, s, len);
+	out->len += len;
+	out->data[out->len] = '\0';
+}
+
+static void
+append_escaped(OntResponse *resp, const char *s, size_t len)
+{
+	StringInfo	out = &resp->buf;
+	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
+
+	reserve(resp, escaped_need(resp, s, len, utf8));
+	out->len = put_escaped(out->data + out->len, (const unsigned char *) s,
+						   (const unsigned char *) s + len, utf8) - out->data;
 	out->data[out->len] = '\0';
 }
 
 /* <name>value</name>, or nothing at all when value is NULL */
 static void
-append_element(StringInfo out, const char *name, const char *value)
+append_element(OntResponse *resp, const char *name, const char *value)
 {
 	size_t		nlen;
 
 	if (value == NULL)
 		return;
 	nlen = strlen(name);
-	appendStringInfoChar(out, '<');
-	appendBinaryStringInfo(out, name, nlen);
-	appendStringInfoChar(out, '>');
-	append_escaped(out, value, strlen(value));
-	APPEND_LITERAL(out, "</");
-	appendBinaryStringInfo(out, name, nlen);
-	appendStringInfoChar(out, '>');
+	APPEND_LITERAL(resp, "<");
+	append_bytes(resp, name, nlen);
+	APPEND_LITERAL(resp, ">");
+	append_escaped(resp, value, strlen(value));
+	APPEND_LITERAL(resp, "</");
+	append_bytes(resp, name, nlen);
+	APPEND_LITERAL(resp, ">");
 }
 
 static inline char *
@@ -311,16 +422,23 @@ put_timestamp(char *p, Timestamp ts)
 	return put_datetime(p, &tm, fsec, tz);
 }
 
+/*
+ * datetime_of_message: the start of the current statement, not the current
+ * time, so that every response of one statement carries the same time and
+ * get_ont_process_status is the STABLE function it is declared to be.
+ */
 static void
-append_now(StringInfo out)
+append_message_time(OntResponse *resp)
 {
+	StringInfo	out = &resp->buf;
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
 
-	if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, NULL, NULL) != 0)
-		elog(ERROR, "current time out of range");
-	enlargeStringInfo(out, MAX_DATETIME_LEN);
+	if (timestamp2tm(GetCurrentStatementStartTimestamp(), &tz, &tm, &fsec,
+					 NULL, NULL) != 0)
+		elog(ERROR, "statement start time out of range");
+	reserve(resp, MAX_DATETIME_LEN);
 	out->len = put_datetime(out->data + out->len, &tm, fsec, tz) - out->data;
 	out->data[out->len] = '\0';
 }
@@ -331,17 +449,24 @@ append_now(StringInfo out)
  * request's password is never echoed (the Java cell does echo it).
  */
 static void
-write_head(StringInfo out, const OntRequest *req, bool done,
+write_head(OntResponse *resp, const OntRequest *req, bool done,
 		   const char *status_text)
 {
-	if (!special_byte_ready)
-		init_special_bytes();
+	StringInfo	out = &resp->buf;
+
+	if (!escape_table_ready)
+		init_escape_table();
 
 	/* room for the varlena header of the xml datum this buffer becomes */
 	if (out->len == 0)
-		appendStringInfoSpaces(out, VARHDRSZ);
+	{
+		reserve(resp, VARHDRSZ);
+		memset(out->data, ' ', VARHDRSZ);
+		out->len = VARHDRSZ;
+		out->data[out->len] = '\0';
+	}
 
-	APPEND_LITERAL(out,
+	APPEND_LITERAL(resp,
 				   "<" HIVE_PREFIX ":response xmlns:" HIVE_PREFIX "=\"" ONT_HIVE_NS "\""
 				   " xmlns:" CELL_PREFIX "=\"" ONT_CELL_NS "\">\n"
 				   "<message_header>\n"
@@ -352,31 +477,31 @@ write_head(StringInfo out, const OntRequest *req, bool done,
 				   "<sending_facility><facility_name>i2b2 Hive</facility_name></sending_facility>\n");
 	if (req->sending_app_name || req->sending_app_version)
 	{
-		APPEND_LITERAL(out, "<receiving_application>");
-		append_element(out, "application_name", req->sending_app_name);
-		append_element(out, "application_version", req->sending_app_version);
-		APPEND_LITERAL(out, "</receiving_application>\n");
+		APPEND_LITERAL(resp, "<receiving_application>");
+		append_element(resp, "application_name", req->sending_app_name);
+		append_element(resp, "application_version", req->sending_app_version);
+		APPEND_LITERAL(resp, "</receiving_application>\n");
 	}
 	if (req->sending_facility)
 	{
-		APPEND_LITERAL(out, "<receiving_facility>");
-		append_element(out, "facility_name", req->sending_facility);
-		APPEND_LITERAL(out, "</receiving_facility>\n");
+		APPEND_LITERAL(resp, "<receiving_facility>");
+		append_element(resp, "facility_name", req->sending_facility);
+		APPEND_LITERAL(resp, "</receiving_facility>\n");
 	}
-	APPEND_LITERAL(out, "<datetime_of_message>");
-	append_now(out);
-	APPEND_LITERAL(out, "</datetime_of_message>\n");
+	APPEND_LITERAL(resp, "<datetime_of_message>");
+	append_message_time(resp);
+	APPEND_LITERAL(resp, "</datetime_of_message>\n");
 	if (req->security_domain || req->security_username)
 	{
-		APPEND_LITERAL(out, "<security>");
-		append_element(out, "domain", req->security_domain);
-		append_element(out, "username", req->security_username);
-		APPEND_LITERAL(out, "</security>\n");
+		APPEND_LITERAL(resp, "<security>");
+		append_element(resp, "domain", req->security_domain);
+		append_element(resp, "username", req->security_username);
+		APPEND_LITERAL(resp, "</security>\n");
 	}
-	APPEND_LITERAL(out, "<message_control_id>");
-	append_element(out, "session_id", req->session_id);
-	append_element(out, "message_num", req->message_num);
-	APPEND_LITERAL(out,
+	APPEND_LITERAL(resp, "<message_control_id>");
+	append_element(resp, "session_id", req->session_id);
+	append_element(resp, "message_num", req->message_num);
+	APPEND_LITERAL(resp,
 				   "<instance_num>1</instance_num></message_control_id>\n"
 				   "<processing_id><processing_id>P</processing_id>"
 				   "<processing_mode>I</processing_mode></processing_id>\n"
@@ -385,21 +510,21 @@ write_head(StringInfo out, const OntRequest *req, bool done,
 				   "<country_code>US</country_code>\n");
 	if (req->project_id)
 	{
-		append_element(out, "project_id", req->project_id);
-		appendStringInfoChar(out, '\n');
+		append_element(resp, "project_id", req->project_id);
+		APPEND_LITERAL(resp, "\n");
 	}
 	if (done)
-		APPEND_LITERAL(out,
+		APPEND_LITERAL(resp,
 					   "</message_header>\n"
 					   "<response_header>\n"
 					   "<result_status><status type=\"DONE\">");
 	else
-		APPEND_LITERAL(out,
+		APPEND_LITERAL(resp,
 					   "</message_header>\n"
 					   "<response_header>\n"
 					   "<result_status><status type=\"ERROR\">");
-	append_escaped(out, status_text, strlen(status_text));
-	APPEND_LITERAL(out,
+	append_escaped(resp, status_text, strlen(status_text));
+	APPEND_LITERAL(resp,
 				   "</status></result_status>\n"
 				   "</response_header>\n");
 }
@@ -417,43 +542,89 @@ void
 ont_write_response_start(OntResponse *resp, const OntRequest *req,
 						 int32 max_rows)
 {
-	StringInfo	out = &resp->buf;
-
-	write_head(out, req, true, "Ontology processing completed");
-	APPEND_LITERAL(out,
+	resp->rows = 0;
+	resp->rows_start = 0;
+	resp->max_rows = max_rows;
+	write_head(resp, req, true, "Ontology processing completed");
+	APPEND_LITERAL(resp,
 				   "<message_body>\n"
 				   "<" CELL_PREFIX ":ontology_process_status_list>\n");
-	resp->max_rows = max_rows;
-	resp->rows = 0;
-	resp->rows_start = out->len;
+	resp->rows_start = resp->buf.len;
 }
 
 /*
- * Make room for need more bytes.  Once a row has been written, grow the
- * buffer at once to what every row the query may still return would take
- * at the average size so far (within bounds): one allocation instead of a
- * chain of doublings, each copying all that came before.  Pages that end
- * up unused are never touched, so they cost address space, not memory.
+ * The response would pass RESPONSE_MAX_LEN: a clean error, raised before
+ * anything of the piece that does not fit is written, so the buffer is
+ * still a valid StringInfo.  54000 is among the codes that
+ * get_ont_process_status answers with an ERROR response.
+ */
+static void response_too_large(const OntResponse *resp) pg_attribute_noreturn();
+
+static void
+response_too_large(const OntResponse *resp)
+{
+	size_t		max_xml = RESPONSE_MAX_LEN - VARHDRSZ;
+
+	if (resp->rows_start == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("response is too large"),
+				 errdetail("The message header, which repeats values of the request, would exceed the maximum response size of %zu bytes.",
+						   max_xml)));
+	else if (resp->rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("response is too large"),
+				 errdetail("The first row alone would exceed the maximum response size of %zu bytes.",
+						   max_xml)));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("response is too large"),
+				 errdetail_plural("The response would exceed the maximum response size of %zu bytes after %lld row; ask for fewer rows with max_return_records.",
+								  "The response would exceed the maximum response size of %zu bytes after %lld rows; ask for fewer rows with max_return_records.",
+								  (unsigned long) resp->rows,
+								  max_xml, (long long) resp->rows)));
+}
+
+/*
+ * Make room for need more bytes (and the terminating NUL), or fail with
+ * response_too_large when the response cannot take them.  Once a row has
+ * been written, grow the buffer at once to what every row the query may
+ * still return would take at the average size so far (within bounds): one
+ * allocation instead of a chain of doublings, each copying all that came
+ * before.  Pages that end up unused are never touched, so they cost address
+ * space, not memory.
+ *
+ * Overflow: out->len <= RESPONSE_MAX_LEN always (it only grows by what was
+ * reserved here), so room_left cannot wrap; need is compared with it before
+ * it is added; and want - out->len <= RESPONSE_MAX_LEN < INT_MAX is what
+ * enlargeStringInfo is asked for, which it accepts (its own limit is
+ * MaxAllocSize - out->len) and will not round past MaxAllocSize.
  */
 static void
 reserve(OntResponse *resp, size_t need)
 {
 	StringInfo	out = &resp->buf;
-	double		want;
+	size_t		want;
 
-	if ((size_t) out->len + need < (size_t) out->maxlen)
+	if (need < (size_t) out->maxlen - (size_t) out->len)
 		return;
-	want = (double) out->len + need;
-	if (resp->rows > 0)
+	if (need > room_left(resp))
+		response_too_large(resp);
+	want = (size_t) out->len + need;
+	if (resp->rows > 0 && resp->max_rows > resp->rows)
 	{
-		double		avg = (double) (out->len - resp->rows_start) / resp->rows;
+		size_t		avg = ((size_t) out->len - resp->rows_start) / resp->rows;
+		size_t		ahead;
 
-		want += avg * 1.1 * Max(resp->max_rows - resp->rows, 0) + 256;
-		/* never more than 64 MB ahead of what is known to be needed */
-		want = Min(want, (double) out->len + need + 64.0 * 1024 * 1024);
+		/* 10% more than the average per row, for every row still to come */
+		ahead = size_mul_sat(avg + avg / 10 + 1,
+							 (size_t) (resp->max_rows - resp->rows));
+		ahead = Min(ahead, GROW_AHEAD_MAX);
+		want += Min(ahead, RESPONSE_MAX_LEN - want);
 	}
-	want = Min(want, (double) (MaxAllocSize - 1));
-	enlargeStringInfo(out, (int) (want - out->len));
+	enlargeStringInfo(out, (int) (want - (size_t) out->len));
 }
 
 /* element names of the row's children, in the XSD's order, with lengths */
@@ -476,7 +647,10 @@ static const struct
 /*
  * One ontology_process_status; children in the XSD's order, NULLs left out.
  * The room a row can need is known before it is written: ensure it once,
- * then store without further checks.
+ * then store without further checks.  That room is the worst case (every
+ * byte of a text escaped to MAX_ESCAPE_GROWTH bytes) when the response can
+ * take it, else the exact escaped length of the texts (one more pass over
+ * them), so that a row that fits is never refused.
  */
 void
 ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
@@ -485,10 +659,16 @@ ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
 	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	text	   *texts[ONT_NUM_COLUMNS];
 	size_t		need = sizeof(ROW_OPEN) + sizeof(ROW_CLOSE);
+	size_t		text_need = 0;
 	char	   *p;
 
+	/*
+	 * need: tags, numbers and dates, a few hundred bytes at most; text_need:
+	 * the texts escaped, at worst MAX_ESCAPE_GROWTH times their length
+	 */
 	for (int i = 0; i < ONT_NUM_COLUMNS; i++)
 	{
+		texts[i] = NULL;
 		if (nulls[i])
 			continue;
 		need += row_tags[i].open_len + row_tags[i].close_len;
@@ -504,11 +684,27 @@ ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
 				break;
 			default:
 				texts[i] = DatumGetTextPP(values[i]);
-				need += VARSIZE_ANY_EXHDR(texts[i]) * MAX_ESCAPE_GROWTH;
+				text_need = size_add_sat(text_need,
+										 size_mul_sat(VARSIZE_ANY_EXHDR(texts[i]),
+													  MAX_ESCAPE_GROWTH));
 				break;
 		}
 	}
-	reserve(resp, need);
+	if (size_add_sat(need, text_need) > room_left(resp))
+	{
+		/* the worst case does not fit: count what the texts really take */
+		text_need = 0;
+		for (int i = 0; i < ONT_NUM_COLUMNS; i++)
+			if (texts[i] != NULL)
+			{
+				const unsigned char *s = (const unsigned char *) VARDATA_ANY(texts[i]);
+
+				text_need = size_add_sat(text_need,
+										 escaped_length(s, s + VARSIZE_ANY_EXHDR(texts[i]),
+														utf8));
+			}
+	}
+	reserve(resp, size_add_sat(need, text_need));
 
 	p = out->data + out->len;
 	memcpy(p, ROW_OPEN, sizeof(ROW_OPEN) - 1);
@@ -538,8 +734,14 @@ ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
 				}
 				break;
 			default:
-				p = put_escaped(p, VARDATA_ANY(texts[i]),
-								VARSIZE_ANY_EXHDR(texts[i]), utf8);
+				{
+					const unsigned char *s = (const unsigned char *) VARDATA_ANY(texts[i]);
+
+					p = put_escaped(p, s, s + VARSIZE_ANY_EXHDR(texts[i]), utf8);
+					/* a detoasted copy: give it back now, not per query */
+					if ((Pointer) texts[i] != DatumGetPointer(values[i]))
+						pfree(texts[i]);
+				}
 				break;
 		}
 		memcpy(p, row_tags[i].close, row_tags[i].close_len);
@@ -548,6 +750,7 @@ ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
 	memcpy(p, ROW_CLOSE, sizeof(ROW_CLOSE) - 1);
 	p += sizeof(ROW_CLOSE) - 1;
 	out->len = p - out->data;
+	Assert(out->len < out->maxlen);
 	out->data[out->len] = '\0';
 	resp->rows++;
 }
@@ -555,27 +758,46 @@ ont_write_row(OntResponse *resp, Datum *values, bool *nulls)
 void
 ont_write_response_end(OntResponse *resp)
 {
-	APPEND_LITERAL(&resp->buf,
+	APPEND_LITERAL(resp,
 				   "</" CELL_PREFIX ":ontology_process_status_list>\n"
 				   "</message_body>\n"
 				   "</" HIVE_PREFIX ":response>");
 }
 
+/*
+ * Replace whatever was written, also a response that failed half-way (every
+ * failure leaves the buffer a valid StringInfo), with an ERROR response.  A
+ * buffer grown for rows, up to 1 GB for a response too large, is given back
+ * at once rather than at the end of the statement.
+ */
 void
 ont_write_error_response(OntResponse *resp, const OntRequest *req,
 						 const char *message)
 {
 	StringInfo	out = &resp->buf;
 
+	if (out->maxlen > ERROR_BUFFER_KEEP)
+	{
+		char	   *large = out->data;
+
+		/* the new one first: out stays valid if this allocation fails */
+		out->data = MemoryContextAlloc(GetMemoryChunkContext(large), 1024);
+		out->maxlen = 1024;
+		pfree(large);
+	}
 	resetStringInfo(out);
-	write_head(out, req, false, message);
-	APPEND_LITERAL(out, "<message_body/>\n"
+	resp->rows = 0;
+	resp->rows_start = 0;
+	resp->max_rows = 0;
+	write_head(resp, req, false, message);
+	APPEND_LITERAL(resp, "<message_body/>\n"
 				   "</" HIVE_PREFIX ":response>");
 }
 
 /*
  * The finished buffer as the xml datum: its first VARHDRSZ bytes were kept
- * free for the header by write_head.
+ * free for the header by write_head, and its length is at most
+ * RESPONSE_MAX_LEN, which a varlena can say.
  */
 xmltype *
 ont_response_datum(OntResponse *resp)

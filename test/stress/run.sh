@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make stress: the long runs.  Concurrency (pgbench, 4 clients, 60 s) and
 # memory (100,000 calls twice in one session) against a throwaway cluster,
-# then FUZZ_SECONDS (default 60) of libFuzzer on the request parser.
+# big responses (up to and past 1 GB, 1.2 GB of memory) against a
+# cluster of their own, whose log must show no crash, then FUZZ_SECONDS
+# (default 60) of libFuzzer on the request parser.
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +14,12 @@ case $? in
 	0) passed=$((passed + 2)) ;;
 	*) failed=$((failed + 1)) ;;
 esac
+
+if pg_virtualenv -t -v 15 test/stress/big_response.sh; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 
 if test/fuzz/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
