@@ -4,6 +4,9 @@
 -- had one); process_status and find_process_status raise SQL errors with
 -- a fitting SQLSTATE.
 --
+-- a crash would end this session (every session): its temporary table
+-- must still be there at the end
+CREATE TEMP TABLE survivor AS SELECT pg_backend_pid() AS pid;
 SET timezone = 'America/New_York';
 
 -- SQLSTATE and message of what process_status raises for a request
@@ -208,3 +211,6 @@ FROM unnest(ARRAY['', '22012', '2200M', '22P02', '3F000', '42501', '42P01', '540
 RESET ontstatus.schema;
 DROP SCHEMA failing CASCADE;
 DROP FUNCTION regress.fail_with(text);
+
+-- the session survived
+SELECT pid = pg_backend_pid() AS same_session FROM survivor;

@@ -2,6 +2,9 @@
 -- hardening: hostile XML, privileges (row-level security, a hostile
 -- search_path), and a database in another encoding.
 --
+-- a crash would end this session (every session): its temporary table
+-- must still be there at the end
+CREATE TEMP TABLE survivor AS SELECT pg_backend_pid() AS pid;
 SET timezone = 'America/New_York';
 -- a hang would stall the suite: make it fail it instead
 SET statement_timeout = '60s';
@@ -149,6 +152,8 @@ DROP SCHEMA evil, i2b2hive CASCADE;
 -- the UTF-8 libxml2 works in, and the response stays well-formed.
 CREATE DATABASE regression_ontstatus_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'
   TEMPLATE template0;
+-- the session survived everything above
+SELECT pid = pg_backend_pid() AS same_session FROM survivor;
 \c regression_ontstatus_latin1
 SET client_encoding = 'UTF8';
 CREATE EXTENSION ontstatus;

@@ -3,6 +3,9 @@
 -- finish_process write rows as the ONT cell does; each refusal; and what
 -- get_ont_process_status says along the way.
 --
+-- a crash would end this session (every session): its temporary table
+-- must still be there at the end
+CREATE TEMP TABLE survivor AS SELECT pg_backend_pid() AS pid;
 SET timezone = 'America/New_York';
 SET datestyle = 'ISO, YMD';
 CREATE SCHEMA life;
@@ -248,3 +251,6 @@ ROLLBACK;
 
 RESET ontstatus.schema;
 DROP SCHEMA life, oldlife CASCADE;
+
+-- the session survived
+SELECT pid = pg_backend_pid() AS same_session FROM survivor;
