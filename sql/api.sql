@@ -73,3 +73,16 @@ SHOW ontstatus.table_time_zone;
 SET ontstatus.table_time_zone = '';
 SHOW ontstatus.table_time_zone;
 RESET ontstatus.table_time_zone;
+
+-- META.json (PGXN) is well-formed and in step with the control file: its
+-- version is default_version as a semantic version, and so is the
+-- extension's in provides
+\set meta `cat META.json`
+SELECT m->>'name' AS name,
+       m->>'version' = e.default_version || '.0' AS version_in_step,
+       m->'provides'->'ontstatus'->>'version' = m->>'version' AS provides_in_step,
+       m->'provides'->'ontstatus'->>'file' = 'sql/ontstatus--' || e.default_version || '.sql' AS script_in_step,
+       m->'prereqs'->'runtime'->'requires'->>'PostgreSQL' AS requires
+FROM (SELECT CAST(:'meta' AS jsonb) AS m) AS j,
+     pg_available_extensions e
+WHERE e.name = 'ontstatus';

@@ -41,6 +41,7 @@
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "catalog/namespace.h"
+#include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -621,9 +622,23 @@ ontstatus_enable_notify(PG_FUNCTION_ARGS)
 
 	prevent_writes("ontstatus.enable_notify()");
 	notify_table(fcinfo, &table);
+#if PG_VERSION_NUM >= 140000
 	run_utility(psprintf("CREATE OR REPLACE TRIGGER ontstatus_notify"
 						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
 						 " EXECUTE FUNCTION ontstatus.notify_change()", table.qualified));
+#else
+
+	/*
+	 * CREATE OR REPLACE TRIGGER is 14's: drop the one there is (asking the
+	 * catalog, so that no NOTICE says it was not there) and create it, in
+	 * the caller's transaction, so that nobody sees the table without it.
+	 */
+	if (OidIsValid(get_trigger_oid(table.relid, "ontstatus_notify", true)))
+		run_utility(psprintf("DROP TRIGGER ontstatus_notify ON %s", table.qualified));
+	run_utility(psprintf("CREATE TRIGGER ontstatus_notify"
+						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
+						 " EXECUTE FUNCTION ontstatus.notify_change()", table.qualified));
+#endif
 	PG_RETURN_VOID();
 }
 

@@ -23,6 +23,15 @@
 
 #include "request_parser.h"
 
+/*
+ * PostgreSQL 18 marks functions that do not return with the prefix
+ * pg_noreturn; before it, with the suffix pg_attribute_noreturn(), which
+ * with GCC and Clang is an attribute that may stand first as well.
+ */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 /* What max_return_records = 0 (or absent) means, as in the Java cell. */
 #define ONT_DEFAULT_MAX_ROWS 1000
 
@@ -86,7 +95,7 @@ extern void ont_leave_table_zone(int nestlevel);
 
 /* request.c */
 extern bool ont_request_read(const char *buf, size_t len, OntRequest *req);
-extern void ont_request_raise(const OntRequest *req) pg_attribute_noreturn();
+pg_noreturn extern void ont_request_raise(const OntRequest *req);
 extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 

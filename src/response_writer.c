@@ -558,7 +558,7 @@ ont_write_response_start(OntResponse *resp, const OntRequest *req,
  * still a valid StringInfo.  54000 is among the codes that
  * get_ont_process_status answers with an ERROR response.
  */
-static void response_too_large(const OntResponse *resp) pg_attribute_noreturn();
+pg_noreturn static void response_too_large(const OntResponse *resp);
 
 static void
 response_too_large(const OntResponse *resp)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# make matrix: the whole suite (pg_regress, isolation, TAP) on each
+# supported PostgreSQL that is built and tested on every change: 13, 15 and
+# 18 (ONTSTATUS_PG_MAJORS).  15 is Debian 12's own; 13 and 18 are built once
+# from Debian's source packages into /var/cache/ontstatus-pg (build-pg.sh).
+# Each version gets a copy of the tree, a -Werror build and install against
+# its pg_config, and a throwaway server of its own.
+# Prints "N passed, N failed, N skipped" last; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+majors=${ONTSTATUS_PG_MAJORS:-"13 15 18"}
+cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
+logs=$top/test/results/matrix
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+
+run_as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+for major in $majors; do
+	echo "== PostgreSQL $major"
+	start=$(date +%s)
+	if [ "$major" = 15 ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+		pgc=/usr/lib/postgresql/15/bin/pg_config
+	elif test/matrix/build-pg.sh "$major"; then
+		pgc=$cache/$major/bin/pg_config
+	else
+		echo "matrix: PostgreSQL $major could not be built"
+		failed=$((failed + 1))
+		continue
+	fi
+	bindir=$("$pgc" --bindir)
+
+	work=$(mktemp -d)
+	cp -a "$top" "$work/ontstatus"
+	(cd "$work/ontstatus" && rm -rf test/results tmp_check test/isolation &&
+		make -s clean PG_CONFIG="$pgc" >/dev/null 2>&1)
+	if ! make -s -C "$work/ontstatus" PG_CONFIG="$pgc" WERROR=-Werror all >"$logs/build-$major.log" 2>&1 ||
+		! make -s -C "$work/ontstatus" PG_CONFIG="$pgc" install >>"$logs/build-$major.log" 2>&1; then
+		echo "matrix: the build against PostgreSQL $major failed:"
+		tail -20 "$logs/build-$major.log"
+		failed=$((failed + 1))
+		rm -rf "$work"
+		continue
+	fi
+	chown -R postgres: "$work" 2>/dev/null || true
+
+	# a server of this version on a free port, its socket in the work dir
+	port=$((54300 + major))
+	log=$logs/installcheck-$major.log
+	run_as bash -c '
+		set -u
+		export PATH="'"$bindir"':$PATH" PGHOST="'"$work"'" PGPORT='"$port"' PGUSER=postgres
+		initdb -D "'"$work"'/data" -U postgres --no-sync >/dev/null &&
+		pg_ctl -D "'"$work"'/data" -l "'"$work"'/server.log" -w \
+			-o "-p '"$port"' -k '"$work"' -c listen_addresses=" start >/dev/null || exit 1
+		cd "'"$work"'/ontstatus"
+		make installcheck PG_CONFIG="'"$pgc"'" 2>&1
+		rc=$?
+		if [ $rc -ne 0 ]; then
+			for f in test/regression.diffs test/isolation/output_iso/regression.diffs tmp_check/log/regress_log_*; do
+				[ -f "$f" ] && { echo "=== $f"; head -200 "$f"; }
+			done
+		fi
+		grep -q "terminated by signal" "'"$work"'/server.log" && { echo "=== a backend crashed"; rc=1; }
+		pg_ctl -D "'"$work"'/data" -m fast stop >/dev/null
+		exit $rc
+	' >"$log" 2>&1
+	rc=$?
+
+	p=$(grep -cE "^(ok|test) .*\.\.\. ok" "$log")
+	f=$(grep -cE "^(not ok|test) .*(FAILED|failed)" "$log")
+	p=$((p + $(grep -cE "^test/t/.*\.pl \.+ ok" "$log")))
+	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	[ "$rc" -ne 0 ] && tail -60 "$log"
+	echo "PostgreSQL $major: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	rm -rf "$work"
+done
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
