@@ -42,8 +42,6 @@ SET ontstatus.max_request_bytes = '100MB';
 RESET ROLE;
 DROP ROLE regress_ontstatus_user;
 
--- a misspelt setting in the ontstatus prefix is refused
-SET ontstatus.shcema = 'x';
 
 -- ontstatus.lookup_table takes a table name, qualified or not, or nothing
 SET ontstatus.lookup_table = 'hive2.lookups';
