@@ -20,6 +20,17 @@ case $major in
 	*) echo "build-pg.sh: no source known for PostgreSQL $major" >&2; exit 2 ;;
 esac
 
+# what building from source needs, from Debian 12's own archive
+need=()
+for p in bison flex gcc make zlib1g-dev libxml2-dev libipc-run-perl dpkg-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "build-pg.sh: installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/src"
