@@ -2,7 +2,8 @@
 # Runs the whole suite against a throwaway PostgreSQL 15 cluster: the
 # pg_regress suite (sql/ -> expected/) and the TAP tests (test/t, which
 # start their own primary and standby), then the XML Schema check of
-# responses.  Expects the extension to be installed (make test does that).
+# responses and the Java client test (test/java: PgJDBC and JAXB).
+# Expects the extension to be installed (make test does that).
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,14 @@ failed=$((failed + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" $log)))
 
 skipped=0
 pg_virtualenv -t -v 15 test/xsd-check.sh
+case $? in
+	0) passed=$((passed + 1)) ;;
+	2) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+esac
+
+# the ONT cell's own path: PgJDBC and JAXB classes generated from the XSDs
+pg_virtualenv -t -v 15 test/java/run.sh
 case $? in
 	0) passed=$((passed + 1)) ;;
 	2) skipped=$((skipped + 1)) ;;
