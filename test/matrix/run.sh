@@ -12,6 +12,7 @@ top=$(pwd)
 majors=${ONTSTATUS_PG_MAJORS:-"13 15 18"}
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
 logs=$top/test/results/matrix
+xsd_dir=$(cd "${ONTSTATUS_XSD_DIR:-$top/../shared/i2b2-xsd}" 2>/dev/null && pwd || echo /nonexistent)
 mkdir -p "$logs"
 passed=0 failed=0 skipped=0
 
@@ -62,6 +63,13 @@ for major in $majors; do
 				[ -f "$f" ] && { echo "=== $f"; head -200 "$f"; }
 			done
 		fi
+		# the XML Schema check of real responses, against this server too
+		ONTSTATUS_XSD_DIR="'"$xsd_dir"'" test/xsd-check.sh 2>&1
+		case $? in
+			0) echo "xsd-check .. ok" ;;
+			2) echo "xsd-check .. skipped" ;;
+			*) echo "xsd-check .. FAILED"; rc=1 ;;
+		esac
 		grep -q "terminated by signal" "'"$work"'/server.log" && { echo "=== a backend crashed"; rc=1; }
 		pg_ctl -D "'"$work"'/data" -m fast stop >/dev/null
 		exit $rc
@@ -72,6 +80,9 @@ for major in $majors; do
 	f=$(grep -cE "^(not ok|test) .*(FAILED|failed)" "$log")
 	p=$((p + $(grep -cE "^test/t/.*\.pl \.+ ok" "$log")))
 	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
+	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log")))
+	f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log")))
+	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log")))
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	[ "$rc" -ne 0 ] && tail -60 "$log"
 	echo "PostgreSQL $major: $p passed, $f failed ($(($(date +%s) - start)) s)"
