@@ -9,7 +9,7 @@ SELECT p.oid::regprocedure AS function,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment
 FROM pg_proc p
 WHERE p.pronamespace = 'ontstatus'::regnamespace
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 
 -- argument names and defaults of find_process_status
 SELECT pg_get_function_arguments('ontstatus.find_process_status'::regproc);
@@ -58,7 +58,7 @@ SELECT p.oid::regprocedure AS function, pg_get_function_arguments(p.oid) AS argu
 FROM pg_proc p
 WHERE p.pronamespace = 'ontstatus'::regnamespace
   AND p.proname IN ('start_process', 'report_progress', 'stop_processes', 'finish_process')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 
 -- ontstatus.table_time_zone takes what SET TimeZone takes, or nothing;
 -- a zone that does not exist is refused and the value before it kept

@@ -10,6 +10,8 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ontstatus')
   AND deptype = 'e'
+  -- 17 and later also record the row type's array type as a member
+  AND pg_describe_object(classid, objid, 0) NOT LIKE '%[]'
 ORDER BY 1;
 
 SELECT extname, extversion, extrelocatable, extnamespace::regnamespace

@@ -14,6 +14,8 @@ LANGUAGE sql AS $$
   FROM pg_depend d
   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ontstatus')
+    -- 17 and later also record the row type's array type as a member
+    AND pg_describe_object(d.classid, d.objid, 0) NOT LIKE '%[]'
   UNION ALL
   SELECT p.oid::regprocedure::text,
          concat_ws(' | ', pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),

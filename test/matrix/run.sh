@@ -76,8 +76,9 @@ for major in $majors; do
 	' >"$log" 2>&1
 	rc=$?
 
-	p=$(grep -cE "^(ok|test) .*\.\.\. ok" "$log")
-	f=$(grep -cE "^(not ok|test) .*(FAILED|failed)" "$log")
+	# pg_regress says "test x ... ok" before 16 and "ok 1 - x" (TAP) after
+	p=$(grep -cE "^(test .*\.\.\. ok|ok +[0-9]+ +[-+] )" "$log")
+	f=$(grep -cE "^(test .*\.\.\. (FAILED|failed)|not ok +[0-9]+ )" "$log")
 	p=$((p + $(grep -cE "^test/t/.*\.pl \.+ ok" "$log")))
 	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
 	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log")))
