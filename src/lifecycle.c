@@ -31,6 +31,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres.h"
+
 #include "ontstatus.h"
 
 #include "access/xact.h"
@@ -403,7 +405,7 @@ lock_row(const OntTable *table, int64 process_id)
 		1, types, values, NULL);
 	if (SPI_processed == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("process " INT64_FORMAT " does not exist", process_id),
 				 errdetail("No row of %s has that process_id.", table->qualified)));
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

@@ -13,8 +13,6 @@
 #ifndef ONTSTATUS_H
 #define ONTSTATUS_H
 
-#include "postgres.h"
-
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
@@ -108,15 +106,8 @@ extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source
 extern uint64 ont_run_query(const OntTable *table, const OntStatusQuery *q,
 							OntRowCallback callback, void *arg);
 
-/* A response being written (response_writer.c). */
-typedef struct OntResponse
-{
-	StringInfoData buf;			/* becomes the xml datum itself */
-	int32		max_rows;		/* the most rows the query may return */
-	int64		rows;			/* rows written so far */
-	int			rows_start;		/* offset of the first row in buf; 0 while
-								 * the header is written */
-} OntResponse;
+/* A response being written; only response_writer.c sees inside. */
+typedef struct OntResponse OntResponse;
 
 /* response_writer.c */
 extern OntResponse *ont_response_create(void);

@@ -13,6 +13,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres.h"
+
 #include "ontstatus.h"
 
 #include "access/htup_details.h"

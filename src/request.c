@@ -10,6 +10,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres.h"
+
 #include "ontstatus.h"
 
 #include "mb/pg_wchar.h"

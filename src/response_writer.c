@@ -23,6 +23,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres.h"
+
 #include "ontstatus.h"
 
 #include "access/xact.h"
@@ -36,6 +38,16 @@
  * Prefixes as the Java cell writes them: ns5 for the hive envelope, ns4 for
  * the ONT cell's body.
  */
+/* A response being written. */
+struct OntResponse
+{
+	StringInfoData buf;			/* becomes the xml datum itself */
+	int32		max_rows;		/* the most rows the query may return */
+	int64		rows;			/* rows written so far */
+	int			rows_start;		/* offset of the first row in buf; 0 while
+								 * the header is written */
+};
+
 #define HIVE_PREFIX "ns5"
 #define CELL_PREFIX "ns4"
 
@@ -69,38 +81,39 @@
 
 /*
  * How each byte is written: len 0 for itself; otherwise len bytes of text.
+ * Control characters but tab and newline, which XML 1.0 cannot carry, are
+ * replaced; CR is kept as a reference, which a parser does not normalise.
  * 0xEF is special only as the start of U+FFFE or U+FFFF in UTF-8
- * (escape_byte); its entry is the byte itself.
+ * (escape_byte); its entry is the byte itself.  A constant, so that no
+ * writer depends on another having run first.
  */
-static struct
+#define ESC(rep) {sizeof(rep) - 1, rep}
+#define CTRL ESC(REPLACEMENT_REF)
+
+StaticAssertDecl(sizeof(REPLACEMENT_REF) - 1 <= MAX_ESCAPE_GROWTH &&
+				 sizeof("&quot;") - 1 <= MAX_ESCAPE_GROWTH,
+				 "an escape is longer than MAX_ESCAPE_GROWTH");
+
+static const struct
 {
 	uint8		len;
-	char		text[MAX_ESCAPE_GROWTH];
-}			escape_table[256];
-static bool escape_table_ready = false;
-
-#define SET_ESCAPE(c, rep) \
-	do { \
-		StaticAssertStmt(sizeof(rep) - 1 <= MAX_ESCAPE_GROWTH, \
-						 "escape longer than MAX_ESCAPE_GROWTH"); \
-		escape_table[(c)].len = sizeof(rep) - 1; \
-		memcpy(escape_table[(c)].text, (rep), sizeof(rep) - 1); \
-	} while (0)
-
-static void
-init_escape_table(void)
-{
-	for (int c = 0; c < 0x20; c++)
-		if (c != '\t' && c != '\n')
-			SET_ESCAPE(c, REPLACEMENT_REF);
-	SET_ESCAPE('\r', "&#xD;");
-	SET_ESCAPE('<', "&lt;");
-	SET_ESCAPE('>', "&gt;");
-	SET_ESCAPE('&', "&amp;");
-	SET_ESCAPE('"', "&quot;");
-	SET_ESCAPE(0xEF, "\xEF");
-	escape_table_ready = true;
-}
+	char		text[MAX_ESCAPE_GROWTH + 1];
+}			escape_table[256] = {
+	[0x00] = CTRL, [0x01] = CTRL, [0x02] = CTRL, [0x03] = CTRL,
+	[0x04] = CTRL, [0x05] = CTRL, [0x06] = CTRL, [0x07] = CTRL,
+	[0x08] = CTRL, [0x0B] = CTRL, [0x0C] = CTRL, [0x0E] = CTRL,
+	[0x0F] = CTRL, [0x10] = CTRL, [0x11] = CTRL, [0x12] = CTRL,
+	[0x13] = CTRL, [0x14] = CTRL, [0x15] = CTRL, [0x16] = CTRL,
+	[0x17] = CTRL, [0x18] = CTRL, [0x19] = CTRL, [0x1A] = CTRL,
+	[0x1B] = CTRL, [0x1C] = CTRL, [0x1D] = CTRL, [0x1E] = CTRL,
+	[0x1F] = CTRL,
+	['\r'] = ESC("&#xD;"),
+	['<'] = ESC("&lt;"),
+	['>'] = ESC("&gt;"),
+	['&'] = ESC("&amp;"),
+	['"'] = ESC("&quot;"),
+	[0xEF] = ESC("\xEF"),
+};
 
 /*
  * The replacement of the special byte at in (escape_table[*in].len > 0),
@@ -454,8 +467,6 @@ write_head(OntResponse *resp, const OntRequest *req, bool done,
 {
 	StringInfo	out = &resp->buf;
 
-	if (!escape_table_ready)
-		init_escape_table();
 
 	/* room for the varlena header of the xml datum this buffer becomes */
 	if (out->len == 0)

@@ -29,6 +29,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres.h"
+
 #include "ontstatus.h"
 
 #include "catalog/namespace.h"
@@ -282,7 +284,7 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("Could not locate hive=%s for project %s",
+				 errmsg("could not locate hive=%s for project %s",
 						req->security_domain ? req->security_domain : "",
 						req->project_id),
 				 errdetail("No row of %s matches the request's domain, project and user, nor the hive's \"@\" project.",

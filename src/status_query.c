@@ -19,6 +19,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres.h"
+
 #include "ontstatus.h"
 
 #include "access/htup_details.h"
