@@ -63,6 +63,12 @@ RETURNS TABLE (
 AS 'MODULE_PATHNAME', 'ontstatus_running_processes'
 LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
+-- The trigger function is C now, building the payload the lifecycle sends
+-- in one place; a trigger enable_notify added keeps working.
+CREATE OR REPLACE FUNCTION @extschema@.notify_change() RETURNS trigger
+AS 'MODULE_PATHNAME', 'ontstatus_notify_change'
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
+
 COMMENT ON FUNCTION @extschema@.process_summary(timestamptz) IS
 'One row per (process_type_cd, process_status_cd) of ont_process_status: how many processes, the last start and end, average and longest duration of finished processes (COMPLETED, ERROR, KILLED); only processes started at or after since, when given.';
 

@@ -174,19 +174,8 @@ COMMENT ON FUNCTION @extschema@.finish_process(bigint, text, text, text) IS
 -- Java cell itself, with the payload the lifecycle functions send.
 
 CREATE FUNCTION @extschema@.notify_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER PARALLEL UNSAFE
-SET search_path = pg_catalog
-AS $$
-BEGIN
-  PERFORM pg_catalog.pg_notify('ontstatus', CAST(pg_catalog.json_build_object(
-    'process_id', CAST(NEW.process_id AS bigint),
-    'process_type_cd', CAST(NEW.process_type_cd AS pg_catalog.text),
-    'process_step_cd', CAST(NEW.process_step_cd AS pg_catalog.text),
-    'process_status_cd', CAST(NEW.process_status_cd AS pg_catalog.text),
-    'schema', CAST(TG_TABLE_SCHEMA AS pg_catalog.text)) AS pg_catalog.text));
-  RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ontstatus_notify_change'
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
 
 CREATE FUNCTION @extschema@.enable_notify(schema name DEFAULT NULL)
 RETURNS void

@@ -23,8 +23,8 @@
  * equalsIgnoreCase does.  Every change is announced with NOTIFY ontstatus,
  * '<json>', delivered at commit.
  *
- * enable_notify/disable_notify add and drop a trigger that announces the
- * changes the Java cell writes itself, in the same form.
+ * The announcements, and the trigger for the cell's own writes, are
+ * notify.c's.
  *
  * These functions write: they refuse, cleanly, in a read-only transaction
  * and on a standby.
@@ -42,20 +42,15 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
-#include "catalog/namespace.h"
-#include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
-#include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_start_process);
 PG_FUNCTION_INFO_V1(ontstatus_report_progress);
 PG_FUNCTION_INFO_V1(ontstatus_report_progress_count);
 PG_FUNCTION_INFO_V1(ontstatus_stop_processes);
 PG_FUNCTION_INFO_V1(ontstatus_finish_process);
-PG_FUNCTION_INFO_V1(ontstatus_enable_notify);
-PG_FUNCTION_INFO_V1(ontstatus_disable_notify);
 
 #define PATIENT_COUNT "ONT_PATIENT_COUNT_UPDATE"
 
@@ -168,8 +163,9 @@ first_step(const char *type)
 	return NULL;				/* keep the compiler quiet */
 }
 
-static void
-prevent_writes(const char *function)
+/* refuse, cleanly, in a read-only transaction and on a standby */
+void
+ont_prevent_writes(const char *function)
 {
 	PreventCommandIfReadOnly(function);
 	PreventCommandDuringRecovery(function);
@@ -228,60 +224,6 @@ fit_message(const OntTable *table, char *message)
 	return message;
 }
 
-/*
- * NOTIFY ontstatus for every row the last statement returned (RETURNING
- * process_id, type, step, status).  Leaves SPI_tuptable and SPI_processed
- * as it found them, so that the caller can still read those rows.
- */
-static void
-notify_rows(const OntTable *table)
-{
-	SPITupleTable *tt = SPI_tuptable;
-	uint64		n = SPI_processed;
-	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-
-	for (uint64 i = 0; i < n; i++)
-	{
-		Datum		values[5];
-		char		nulls[5];
-		bool		isnull;
-
-		for (int c = 0; c < 4; c++)
-		{
-			values[c] = SPI_getbinval(tt->vals[i], tt->tupdesc, c + 1, &isnull);
-			nulls[c] = isnull ? 'n' : ' ';
-		}
-		values[4] = CStringGetTextDatum(table->schema);
-		nulls[4] = ' ';
-		if (SPI_execute_with_args("SELECT pg_catalog.pg_notify('ontstatus', CAST(pg_catalog.json_build_object("
-								  "'process_id', $1, 'process_type_cd', $2, 'process_step_cd', $3,"
-								  " 'process_status_cd', $4, 'schema', $5) AS pg_catalog.text))",
-								  5, types, values, nulls, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pg_notify failed");
-	}
-	SPI_tuptable = tt;
-	SPI_processed = n;
-}
-
-static void
-connect_spi(void)
-{
-	int			rc;
-
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
-}
-
-static int
-run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
-{
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return rc;
-}
-
 /* ABORT in any case, as the cell's worker compares it */
 static bool
 is_abort(const char *status)
@@ -318,15 +260,15 @@ abort_running(const OntTable *table, const char *type, Datum now)
 	values[1] = CStringGetTextDatum(first_step(type));
 	values[2] = now;
 	values[3] = Int32GetDatum((int32) table->relid);
-	run("SELECT pg_catalog.pg_advisory_xact_lock($4, pg_catalog.hashtext($1))",
-		4, types, values, NULL);
-	run(psprintf("UPDATE %s t SET process_status_cd = 'ABORT', process_step_cd = $2,"
+	ont_spi_execute("SELECT pg_catalog.pg_advisory_xact_lock($4, pg_catalog.hashtext($1))",
+					4, types, values, NULL, false);
+	ont_spi_execute(psprintf("UPDATE %s t SET process_status_cd = 'ABORT', process_step_cd = $2,"
 				 " end_date = $3, change_date = $3, status_cd = 'U'"
 				 " WHERE t.process_type_cd OPERATOR(pg_catalog.=) $1"
 				 " AND t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'" RETURNING,
 				 table->qualified),
-		4, types, values, NULL);
-	notify_rows(table);
+					4, types, values, NULL, false);
+	ont_notify_returned(table);
 }
 
 /*
@@ -348,7 +290,7 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		id;
 
-	prevent_writes("ontstatus.start_process()");
+	ont_prevent_writes("ontstatus.start_process()");
 	not_null(fcinfo, 0, "process_type_cd");
 	start_step = first_step(type);
 	if (step)
@@ -366,14 +308,14 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 									GetUserNameFromId(GetSessionUserId(), false));
 	values[4] = write_time();
 
-	connect_spi();
+	ont_spi_connect();
 	if (strcmp(type, PATIENT_COUNT) == 0)
 		abort_running(&table, type, values[4]);
-	run(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
+	ont_spi_execute(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
 				 " start_date, entry_date, status_cd, changedby_char, message)"
 				 " VALUES ($1, $2, 'PROCESSING', $5, $5, 'C', $4, $3)" RETURNING,
 				 table.qualified),
-		5, types, values, NULL);
+					5, types, values, NULL, false);
 	if (SPI_processed != 1 ||
 		(id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
 		 isnull))
@@ -383,8 +325,8 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 				 errdetail("The INSERT into %s returned %s.", table.qualified,
 						   SPI_processed == 0 ? "no row" : "no process_id"),
 				 errhint("process_id must have a default (serial or a sequence), and no trigger may drop the row.")));
-	notify_rows(&table);
-	SPI_finish();
+	ont_notify_returned(&table);
+	ont_spi_finish();
 	ont_leave_table_zone(zone);
 	PG_RETURN_DATUM(id);
 }
@@ -400,9 +342,9 @@ lock_row(const OntTable *table, int64 process_id)
 	Datum		values[1] = {Int64GetDatum(process_id)};
 	char	   *status;
 
-	run(psprintf("SELECT CAST(t.process_status_cd AS pg_catalog.text) FROM %s t"
+	ont_spi_execute(psprintf("SELECT CAST(t.process_status_cd AS pg_catalog.text) FROM %s t"
 				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1 FOR UPDATE", table->qualified),
-		1, types, values, NULL);
+					1, types, values, NULL, false);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -436,14 +378,14 @@ update_process(const OntTable *table, int64 process_id, const char *status,
 		nulls[i + 1] = texts[i] ? ' ' : 'n';
 	}
 	values[4] = write_time();
-	run(psprintf("UPDATE %s t SET"
+	ont_spi_execute(psprintf("UPDATE %s t SET"
 				 " process_status_cd = COALESCE($2, CAST(t.process_status_cd AS pg_catalog.text)),"
 				 " process_step_cd = COALESCE($3, CAST(t.process_step_cd AS pg_catalog.text)),"
 				 " message = COALESCE($4, CAST(t.message AS pg_catalog.text)),"
 				 " end_date = $5, change_date = $5, status_cd = 'U'"
 				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table->qualified),
-		5, types, values, nulls);
-	notify_rows(table);
+					5, types, values, nulls, false);
+	ont_notify_returned(table);
 }
 
 /*
@@ -458,19 +400,19 @@ record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
 	int64		process_id;
 	int			zone;
 
-	prevent_writes("ontstatus.report_progress()");
+	ont_prevent_writes("ontstatus.report_progress()");
 	not_null(fcinfo, 0, "process_id");
 	process_id = PG_GETARG_INT64(0);
 
 	zone = ont_enter_table_zone();
 	ont_resolve_table(NULL, &table);
-	connect_spi();
+	ont_spi_connect();
 	status = lock_row(&table, process_id);
 	if (strcmp(status, "PROCESSING") == 0)
 		update_process(&table, process_id, NULL, step, fit_message(&table, message));
 	else if (is_abort(status))
 		status = "ABORT";
-	SPI_finish();
+	ont_spi_finish();
 	ont_leave_table_zone(zone);
 	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
@@ -518,7 +460,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 	OntTable	table;
 	int			zone;
 
-	prevent_writes("ontstatus.stop_processes()");
+	ont_prevent_writes("ontstatus.stop_processes()");
 	not_null(fcinfo, 0, "process_type_cd");
 	type = text_arg(fcinfo, 0);
 	(void) first_step(type);
@@ -526,7 +468,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 
 	zone = ont_enter_table_zone();
 	ont_resolve_table(NULL, &table);
-	connect_spi();
+	ont_spi_connect();
 	abort_running(&table, type, write_time());
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -536,7 +478,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
 	}
-	SPI_finish();
+	ont_spi_finish();
 	ont_leave_table_zone(zone);
 	return (Datum) 0;
 }
@@ -556,7 +498,7 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 	int64		process_id;
 	int			zone;
 
-	prevent_writes("ontstatus.finish_process()");
+	ont_prevent_writes("ontstatus.finish_process()");
 	not_null(fcinfo, 0, "process_id");
 	not_null(fcinfo, 1, "process_status_cd");
 	check_code(final, final_statuses, "final process_status_cd", NULL);
@@ -566,7 +508,7 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 
 	zone = ont_enter_table_zone();
 	ont_resolve_table(NULL, &table);
-	connect_spi();
+	ont_spi_connect();
 	status = lock_row(&table, process_id);
 	if (is_abort(status) && strcmp(final, "KILLED") != 0)
 		ereport(ERROR,
@@ -581,77 +523,7 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
 	update_process(&table, process_id, final, step, fit_message(&table, message));
-	SPI_finish();
+	ont_spi_finish();
 	ont_leave_table_zone(zone);
-	PG_RETURN_VOID();
-}
-
-/*
- * The table enable_notify/disable_notify work on: ont_process_status in
- * the given schema, or where find_process_status finds it.
- */
-static void
-notify_table(FunctionCallInfo fcinfo, OntTable *table)
-{
-	if (PG_ARGISNULL(0))
-		ont_resolve_table(NULL, table);
-	else
-		ont_table_in_schema(NameStr(*PG_GETARG_NAME(0)), table);
-}
-
-static void
-run_utility(const char *sql)
-{
-	int			rc;
-
-	connect_spi();
-	if ((rc = SPI_execute(sql, false, 0)) != SPI_OK_UTILITY)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
-}
-
-/*
- * enable_notify(schema): a trigger on the i2b2 table, so that changes the
- * Java cell writes itself are announced too.  The only time ontstatus
- * touches the i2b2 table's definition, and only when asked.  Its payload is
- * the lifecycle functions' own, so a change made through them is announced
- * once (NOTIFY folds identical payloads of one transaction).
- */
-Datum
-ontstatus_enable_notify(PG_FUNCTION_ARGS)
-{
-	OntTable	table;
-
-	prevent_writes("ontstatus.enable_notify()");
-	notify_table(fcinfo, &table);
-#if PG_VERSION_NUM >= 140000
-	run_utility(psprintf("CREATE OR REPLACE TRIGGER ontstatus_notify"
-						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
-						 " EXECUTE FUNCTION ontstatus.notify_change()", table.qualified));
-#else
-
-	/*
-	 * CREATE OR REPLACE TRIGGER is 14's: drop the one there is (asking the
-	 * catalog, so that no NOTICE says it was not there) and create it, in
-	 * the caller's transaction, so that nobody sees the table without it.
-	 */
-	if (OidIsValid(get_trigger_oid(table.relid, "ontstatus_notify", true)))
-		run_utility(psprintf("DROP TRIGGER ontstatus_notify ON %s", table.qualified));
-	run_utility(psprintf("CREATE TRIGGER ontstatus_notify"
-						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
-						 " EXECUTE FUNCTION ontstatus.notify_change()", table.qualified));
-#endif
-	PG_RETURN_VOID();
-}
-
-/* disable_notify(schema): drop that trigger again, if it is there */
-Datum
-ontstatus_disable_notify(PG_FUNCTION_ARGS)
-{
-	OntTable	table;
-
-	prevent_writes("ontstatus.disable_notify()");
-	notify_table(fcinfo, &table);
-	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table.qualified));
 	PG_RETURN_VOID();
 }

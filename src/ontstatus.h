@@ -97,6 +97,19 @@ pg_noreturn extern void ont_request_raise(const OntRequest *req);
 extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
+/* lifecycle.c */
+extern void ont_prevent_writes(const char *function);
+
+/* notify.c */
+extern void ont_notify_returned(const OntTable *table);
+
+/* spi_exec.c */
+extern void ont_spi_connect(void);
+extern void ont_spi_finish(void);
+extern int	ont_spi_execute(const char *sql, int nargs, Oid *types, Datum *values,
+							const char *nulls, bool read_only);
+extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip);
+
 /* schema_resolution.c */
 extern void ont_resolve_table(const OntRequest *req, OntTable *table);
 extern void ont_table_in_schema(const char *schema, OntTable *table);

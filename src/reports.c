@@ -17,11 +17,9 @@
 
 #include "ontstatus.h"
 
-#include "access/htup_details.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_process_summary);
 PG_FUNCTION_INFO_V1(ontstatus_running_processes);
@@ -100,42 +98,14 @@ static Datum
 run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int nargs,
 		   Oid *types, Datum *values, const char *nulls)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			zone;
-	int			rc;
 
 	ont_materialize(fcinfo, false);
 	zone = ont_enter_table_zone();
-
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	if (rsinfo->setDesc->natts != SPI_tuptable->tupdesc->natts)
-	{
-		if (skip < 0 || rsinfo->setDesc->natts != SPI_tuptable->tupdesc->natts - 1)
-			elog(ERROR, "result has %d columns, expected %d",
-				 rsinfo->setDesc->natts, SPI_tuptable->tupdesc->natts);
-	}
-	else
-		skip = -1;
-
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum		v[16];
-		bool		n[16];
-
-		Assert(SPI_tuptable->tupdesc->natts <= 16);
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
-		if (skip >= 0)
-		{
-			memmove(&v[skip], &v[skip + 1], sizeof(Datum) * (SPI_tuptable->tupdesc->natts - skip - 1));
-			memmove(&n[skip], &n[skip + 1], sizeof(bool) * (SPI_tuptable->tupdesc->natts - skip - 1));
-		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-	}
-	SPI_finish();
+	ont_spi_connect();
+	ont_spi_execute(sql, nargs, types, values, nulls, true);
+	ont_spi_rows_to_result(fcinfo, skip);
+	ont_spi_finish();
 	ont_leave_table_zone(zone);
 	return (Datum) 0;
 }

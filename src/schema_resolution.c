@@ -256,8 +256,7 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 		nulls[1] = 'n';
 	values[2] = PointerGetDatum(project_levels(req->project_id));
 
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	ont_spi_connect();
 
 	/* prepare once per backend and lookup table; the plan cache revalidates */
 	if (lookup_plan == NULL || strcmp(lookup_plan_sql, sql.data) != 0)
@@ -291,7 +290,7 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 						   table)));
 	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	nspid = lookup_schema(schema ? schema : "", req);
-	SPI_finish();
+	ont_spi_finish();
 	return nspid;
 }
 

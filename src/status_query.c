@@ -253,8 +253,7 @@ ont_run_query(const OntTable *table, const OntStatusQuery *q,
 
 	collect_params(q, &p);
 
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	ont_spi_connect();
 	plan = get_plan(table, &p);
 
 	memset(&receiver, 0, sizeof(receiver));
@@ -304,6 +303,6 @@ ont_run_query(const OntTable *table, const OntStatusQuery *q,
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 
-	SPI_finish();
+	ont_spi_finish();
 	return receiver.rows;
 }
