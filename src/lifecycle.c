@@ -81,8 +81,7 @@ static const char *const final_statuses[] = {"COMPLETED", "ERROR", "KILLED", NUL
 
 /* the row's columns after a change, for NOTIFY (%s: the table) */
 #define RETURNING \
-	" RETURNING CAST(t.process_id AS pg_catalog.int8), CAST(t.process_type_cd AS pg_catalog.text)," \
-	" CAST(t.process_step_cd AS pg_catalog.text), CAST(t.process_status_cd AS pg_catalog.text)"
+	" RETURNING " ONT_SQL_PROCESS_ID ", " ONT_SQL_TYPE_CD ", " ONT_SQL_STEP_CD ", " ONT_SQL_STATUS_CD
 
 static void
 check_code(const char *value, const char *const *allowed, const char *what,
@@ -342,7 +341,7 @@ lock_row(const OntTable *table, int64 process_id)
 	Datum		values[1] = {Int64GetDatum(process_id)};
 	char	   *status;
 
-	ont_spi_execute(psprintf("SELECT CAST(t.process_status_cd AS pg_catalog.text) FROM %s t"
+	ont_spi_execute(psprintf("SELECT " ONT_SQL_STATUS_CD " FROM %s t"
 				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1 FOR UPDATE", table->qualified),
 					1, types, values, NULL, false);
 	if (SPI_processed == 0)
@@ -379,9 +378,9 @@ update_process(const OntTable *table, int64 process_id, const char *status,
 	}
 	values[4] = write_time();
 	ont_spi_execute(psprintf("UPDATE %s t SET"
-				 " process_status_cd = COALESCE($2, CAST(t.process_status_cd AS pg_catalog.text)),"
-				 " process_step_cd = COALESCE($3, CAST(t.process_step_cd AS pg_catalog.text)),"
-				 " message = COALESCE($4, CAST(t.message AS pg_catalog.text)),"
+				 " process_status_cd = COALESCE($2, " ONT_SQL_STATUS_CD "),"
+				 " process_step_cd = COALESCE($3, " ONT_SQL_STEP_CD "),"
+				 " message = COALESCE($4, " ONT_SQL_MESSAGE "),"
 				 " end_date = $5, change_date = $5, status_cd = 'U'"
 				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table->qualified),
 					5, types, values, nulls, false);

@@ -48,6 +48,27 @@ typedef enum OntColumn
 } OntColumn;
 
 /*
+ * The columns of ont_process_status (alias t) as the row type has them,
+ * whatever the table's DDL variant: serial, integer or numeric ids,
+ * varchar or text codes, timestamp, timestamptz or date dates.  The one
+ * definition the query, the reports and the lifecycle's RETURNING share.
+ */
+#define ONT_SQL_PROCESS_ID		"CAST(t.process_id AS pg_catalog.int8)"
+#define ONT_SQL_TYPE_CD			"CAST(t.process_type_cd AS pg_catalog.text)"
+#define ONT_SQL_STEP_CD			"CAST(t.process_step_cd AS pg_catalog.text)"
+#define ONT_SQL_START_DATE		"CAST(t.start_date AS pg_catalog.timestamp)"
+#define ONT_SQL_END_DATE		"CAST(t.end_date AS pg_catalog.timestamp)"
+#define ONT_SQL_STATUS_CD		"CAST(t.process_status_cd AS pg_catalog.text)"
+#define ONT_SQL_CRC_UPLOAD_ID	"CAST(t.crc_upload_id AS pg_catalog.int8)"
+#define ONT_SQL_MESSAGE			"CAST(t.message AS pg_catalog.text)"
+
+/* ontstatus.process_status_row, in order (OntColumn) */
+#define ONT_SQL_ROW \
+	ONT_SQL_PROCESS_ID ", " ONT_SQL_TYPE_CD ", " ONT_SQL_STEP_CD ", " \
+	ONT_SQL_START_DATE ", " ONT_SQL_END_DATE ", " ONT_SQL_STATUS_CD ", " \
+	ONT_SQL_CRC_UPLOAD_ID ", " ONT_SQL_MESSAGE
+
+/*
  * The one request model every SQL function is reduced to.  Strings are in
  * the server encoding; NULL or has_* = false means "no filter".
  */

@@ -24,12 +24,13 @@
 PG_FUNCTION_INFO_V1(ontstatus_process_summary);
 PG_FUNCTION_INFO_V1(ontstatus_running_processes);
 
+/* change_date and entry_date, which the row type does not have */
 #define TS(col) "CAST(t." col " AS pg_catalog.timestamp)"
 
 /* how long a finished process ran; NULL for one that has not finished */
 #define DURATION \
 	"CASE WHEN t.process_status_cd OPERATOR(pg_catalog.=) ANY ('{COMPLETED,ERROR,KILLED}')" \
-	" THEN " TS("end_date") " OPERATOR(pg_catalog.-) " TS("start_date") " END"
+	" THEN " ONT_SQL_END_DATE " OPERATOR(pg_catalog.-) " ONT_SQL_START_DATE " END"
 
 /*
  * %s: the table.  $1: since, when given.  A running process carries an
@@ -37,11 +38,10 @@ PG_FUNCTION_INFO_V1(ontstatus_running_processes);
  * timed.
  */
 static const char *const summary_sql =
-"SELECT CAST(t.process_type_cd AS pg_catalog.text),"
-" CAST(t.process_status_cd AS pg_catalog.text),"
+"SELECT " ONT_SQL_TYPE_CD ", " ONT_SQL_STATUS_CD ","
 " pg_catalog.count(*),"
-" pg_catalog.max(" TS("start_date") "),"
-" pg_catalog.max(" TS("end_date") "),"
+" pg_catalog.max(" ONT_SQL_START_DATE "),"
+" pg_catalog.max(" ONT_SQL_END_DATE "),"
 " pg_catalog.avg(" DURATION "),"
 " pg_catalog.max(" DURATION ")"
 " FROM %s t%s"
@@ -58,12 +58,9 @@ static const char *const summary_sql =
  * from a message of that form, as SQL jobs of version 1.0 wrote it.
  */
 static const char *const running_sql =
-"SELECT CAST(t.process_id AS pg_catalog.int8),"
-" CAST(t.process_type_cd AS pg_catalog.text),"
-" CAST(t.process_status_cd AS pg_catalog.text),"
-" CAST(t.process_step_cd AS pg_catalog.text),"
-" " TS("start_date") ","
-" CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) " TS("start_date") ","
+"SELECT " ONT_SQL_PROCESS_ID ", " ONT_SQL_TYPE_CD ", " ONT_SQL_STATUS_CD ", " ONT_SQL_STEP_CD ","
+" " ONT_SQL_START_DATE ","
+" CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) " ONT_SQL_START_DATE ","
 " c.last_change,"
 " CAST(p.m[1] AS pg_catalog.int8),"
 " CAST(p.m[2] AS pg_catalog.int8),"
@@ -74,11 +71,11 @@ static const char *const running_sql =
 "   (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) $1)"
 " FROM %s t"
 " CROSS JOIN LATERAL (SELECT GREATEST(" TS("change_date") ", " TS("entry_date") ", "
-TS("start_date") ") AS last_change) c"
+ONT_SQL_START_DATE ") AS last_change) c"
 " CROSS JOIN LATERAL (SELECT COALESCE("
-"   pg_catalog.regexp_match(CAST(t.process_step_cd AS pg_catalog.text),"
+"   pg_catalog.regexp_match(" ONT_SQL_STEP_CD ","
 "   '^PROCESSED ([0-9]{1,10})/([0-9]{1,10})$'),"
-"   pg_catalog.regexp_match(CAST(t.message AS pg_catalog.text),"
+"   pg_catalog.regexp_match(" ONT_SQL_MESSAGE ","
 "   E'PROCESSED\\\\s+(\\\\d{1,18})\\\\s*/\\\\s*(\\\\d{1,18})')) AS m) p"
 " WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
 " OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT'"

@@ -42,16 +42,7 @@
 #define SHAPE_STATUS_CD			0x04
 #define SHAPE_TIME(b)			(0x08 << (b))
 
-static const char *const select_list =
-"SELECT CAST(t.process_id AS pg_catalog.int8),"
-" CAST(t.process_type_cd AS pg_catalog.text),"
-" CAST(t.process_step_cd AS pg_catalog.text),"
-" CAST(t.start_date AS pg_catalog.timestamp),"
-" CAST(t.end_date AS pg_catalog.timestamp),"
-" CAST(t.process_status_cd AS pg_catalog.text),"
-" CAST(t.crc_upload_id AS pg_catalog.int8),"
-" CAST(t.message AS pg_catalog.text)"
-" FROM ";
+static const char *const select_list = "SELECT " ONT_SQL_ROW " FROM ";
 
 /* column and operator of each time bound, indexed by OntTimeBound */
 static const struct
