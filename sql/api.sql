@@ -84,3 +84,14 @@ SELECT m->>'name' AS name,
 FROM (SELECT CAST(:'meta' AS jsonb) AS m) AS j,
      pg_available_extensions e
 WHERE e.name = 'ontstatus';
+
+-- ontstatus.schema takes one schema name in SQL syntax, as lookup_table
+-- takes its names: folded unless quoted
+SET ontstatus.schema = 'I2B2Metadata';
+SELECT count(*) > 0 AS folded_finds_i2b2metadata FROM ontstatus.find_process_status();
+SET ontstatus.schema = '"I2B2Metadata"';
+SELECT count(*) FROM ontstatus.find_process_status();
+SET ontstatus.schema = 'a.b';
+SET ontstatus.schema = 'x; DROP TABLE y';
+SHOW ontstatus.schema;
+RESET ontstatus.schema;

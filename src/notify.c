@@ -161,7 +161,7 @@ ontstatus_notify_change(PG_FUNCTION_ARGS)
  * the given schema, or where find_process_status finds it.
  */
 static void
-notify_table(FunctionCallInfo fcinfo, OntTable *table)
+trigger_table(FunctionCallInfo fcinfo, OntTable *table)
 {
 	if (PG_ARGISNULL(0))
 		ont_resolve_table(NULL, table);
@@ -191,7 +191,7 @@ ontstatus_enable_notify(PG_FUNCTION_ARGS)
 	OntTable	table;
 
 	ont_prevent_writes("ontstatus.enable_notify()");
-	notify_table(fcinfo, &table);
+	trigger_table(fcinfo, &table);
 #if PG_VERSION_NUM >= 140000
 	run_utility(psprintf("CREATE OR REPLACE TRIGGER ontstatus_notify"
 						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
@@ -219,7 +219,7 @@ ontstatus_disable_notify(PG_FUNCTION_ARGS)
 	OntTable	table;
 
 	ont_prevent_writes("ontstatus.disable_notify()");
-	notify_table(fcinfo, &table);
+	trigger_table(fcinfo, &table);
 	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table.qualified));
 	PG_RETURN_VOID();
 }

@@ -48,12 +48,12 @@ _PG_init(void)
 {
 	DefineCustomStringVariable("ontstatus.schema",
 							   "Schema that holds the ont_process_status table.",
-							   "When empty, the first ont_process_status on search_path is used.",
+							   "A schema name in SQL syntax (folded to lower case unless quoted); when empty, the first ont_process_status on search_path is used.",
 							   &ontstatus_schema,
 							   "",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   ont_check_schema, NULL, NULL);
 
 	DefineCustomStringVariable("ontstatus.lookup_table",
 							   "Table that maps i2b2 projects to metadata schemas (the hive's ont_db_lookup).",
@@ -179,7 +179,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		OntStatusQuery q;
 		OntTable	table;
 
-		if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), req))
+		if (!ont_request_from_text(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), req))
 			ont_request_raise(req);
 		ont_query_from_request(req, &q);
 		ont_resolve_table(req, &table);
@@ -266,7 +266,7 @@ ontstatus_process_status(PG_FUNCTION_ARGS)
 	OntStatusQuery q;
 	int			zone;
 
-	if (!ont_request_read(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
+	if (!ont_request_from_text(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
 		ont_request_raise(&req);
 	/* request times without an offset are wall clock in the table's zone */
 	zone = ont_enter_table_zone();

@@ -113,7 +113,7 @@ extern int	ont_enter_table_zone(void);
 extern void ont_leave_table_zone(int nestlevel);
 
 /* request.c */
-extern bool ont_request_read(const char *buf, size_t len, OntRequest *req);
+extern bool ont_request_from_text(const char *buf, size_t len, OntRequest *req);
 pg_noreturn extern void ont_request_raise(const OntRequest *req);
 extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
@@ -135,6 +135,7 @@ extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip);
 extern void ont_resolve_table(const OntRequest *req, OntTable *table);
 extern void ont_table_in_schema(const char *schema, OntTable *table);
 extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
+extern bool ont_check_schema(char **newval, void **extra, GucSource source);
 
 /* status_query.c */
 extern uint64 ont_run_query(const OntTable *table, const OntStatusQuery *q,

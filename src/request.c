@@ -89,7 +89,7 @@ parse_guarded(const char *utf8, size_t len, OntRequest *req)
  * (in the server encoding), so that an ERROR response can still echo them.
  */
 bool
-ont_request_read(const char *buf, size_t len, OntRequest *req)
+ont_request_from_text(const char *buf, size_t len, OntRequest *req)
 {
 	const char *utf8;
 	bool		ok;
@@ -141,7 +141,7 @@ ont_request_read(const char *buf, size_t len, OntRequest *req)
 	return ok;
 }
 
-/* Raise the error ont_request_read reported, with a fitting SQLSTATE. */
+/* Raise the error ont_request_from_text reported, with a fitting SQLSTATE. */
 void
 ont_request_raise(const OntRequest *req)
 {

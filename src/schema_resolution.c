@@ -75,6 +75,44 @@ ont_check_lookup_table(char **newval, void **extra pg_attribute_unused(),
 	return ok;
 }
 
+/*
+ * GUC check hook for ontstatus.schema: empty, or one schema name in SQL
+ * syntax, as ontstatus.lookup_table takes its names - folded to lower case
+ * unless quoted.
+ */
+bool
+ont_check_schema(char **newval, void **extra pg_attribute_unused(),
+				 GucSource source pg_attribute_unused())
+{
+	char	   *raw;
+	List	   *names;
+	bool		ok;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	raw = pstrdup(*newval);
+	ok = SplitIdentifierString(raw, '.', &names) && list_length(names) == 1;
+	if (!ok)
+		GUC_check_errdetail("The value must be one schema name in SQL syntax (quoted, \"Odd.Schema\", when it holds a dot or capitals), or empty.");
+	pfree(raw);
+	return ok;
+}
+
+/* the schema ontstatus.schema names, as a plain name; NULL when empty */
+static char *
+schema_setting(void)
+{
+	char	   *raw;
+	List	   *names;
+
+	if (ontstatus_schema == NULL || ontstatus_schema[0] == '\0')
+		return NULL;
+	raw = pstrdup(ontstatus_schema);
+	if (!SplitIdentifierString(raw, '.', &names) || list_length(names) != 1)
+		elog(ERROR, "invalid ontstatus.schema \"%s\"", ontstatus_schema);	/* the hook prevents it */
+	return linitial(names);
+}
+
 static bool
 can_read(Oid nspid, Oid relid)
 {
@@ -340,6 +378,7 @@ ont_resolve_table(const OntRequest *req, OntTable *table)
 	Oid			nspid;
 	Oid			relid;
 	char	   *lookup;
+	char	   *schema;
 
 	if (req && req->project_id && req->project_id[0] != '\0' &&
 		(lookup = lookup_table_name(req)) != NULL)
@@ -349,17 +388,17 @@ ont_resolve_table(const OntRequest *req, OntTable *table)
 						psprintf("ont_db_lookup maps project %s to schema \"%s\".",
 								 req->project_id, get_namespace_name(nspid)));
 	}
-	else if (ontstatus_schema != NULL && ontstatus_schema[0] != '\0')
+	else if ((schema = schema_setting()) != NULL)
 	{
-		nspid = get_namespace_oid(ontstatus_schema, true);
+		nspid = get_namespace_oid(schema, true);
 		if (!OidIsValid(nspid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_SCHEMA),
-					 errmsg("schema \"%s\" does not exist", ontstatus_schema),
+					 errmsg("schema \"%s\" does not exist", schema),
 					 errdetail("The setting ontstatus.schema names it.")));
-		table_in_schema(nspid, ontstatus_schema, table,
+		table_in_schema(nspid, schema, table,
 						psprintf("The setting ontstatus.schema names schema \"%s\".",
-								 ontstatus_schema));
+								 schema));
 	}
 	else
 	{

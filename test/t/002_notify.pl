@@ -99,7 +99,7 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE "Odd.Schema".ont_process_status (LIKE i2b2metadata.ont_process_status INCLUDING ALL);
 });
 $node->psql('postgres', q{
-	SET ontstatus.schema = 'Odd.Schema';
+	SET ontstatus.schema = '"Odd.Schema"';
 	LISTEN ontstatus;
 	SELECT ontstatus.start_process('ONT_SYNCALL_CRC_CONCEPT');
 }, stdout => \$stdout, stderr => \$stderr);
