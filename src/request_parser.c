@@ -11,10 +11,10 @@
  *
  * libxml2 is used through SAX2 callbacks: no tree is built.  The handlers
  * follow the few element paths a request can hold (a stack of roles, one
- * per open element) and collect the text of the fields they know; all
- * else is skipped.  This takes half the time of building a tree, and the
- * parser's own checks - well-formedness, namespaces, nesting depth, the
- * size of text - are the same.
+ * per open element, looked up in the grammar table below) and collect the
+ * text of the fields they know; all else is skipped.  This takes half the
+ * time of building a tree, and the parser's own checks - well-formedness,
+ * namespaces, nesting depth, the size of text - are the same.
  *
  * What the parser refuses or ignores, and why:
  * - No DTD is ever read: a DOCTYPE is refused before parsing, and should
@@ -70,6 +70,7 @@
 typedef enum Role
 {
 	R_IGNORE = 0,				/* unknown, or below what we read */
+	R_DOCUMENT,					/* (the parent of the root element) */
 	R_REQUEST,					/* the i2b2 envelope */
 	R_HEADER,					/* message_header */
 	R_APP,						/* message_header/sending_application */
@@ -78,7 +79,8 @@ typedef enum Role
 	R_CONTROL,					/* message_header/message_control_id */
 	R_BODY,						/* message_body */
 	R_OPS,						/* get_ont_process_status */
-	R_RANGE,					/* process_start_date or process_end_date */
+	R_START_DATE,				/* process_start_date */
+	R_END_DATE,					/* process_end_date */
 	R_FIELD						/* an element whose text we collect */
 } Role;
 
@@ -100,14 +102,71 @@ typedef enum Field
 	NUM_FIELDS = F_TIME + ONT_NUM_TIME_BOUNDS
 } Field;
 
+/*
+ * The request grammar: every element we read, one rule each, under its
+ * parent.  An element matches a rule by its local name and namespace: it
+ * may be unqualified or in the rule's namespace, which is the parent's
+ * unless the rule names one (children of i2b2 elements are unqualified,
+ * but some clients qualify them with the parent's namespace); G_QUALIFIED
+ * refuses the unqualified form.  An element is read the first time only: a
+ * repeated filter is an error (G_FILTER), any other repeat is ignored, as
+ * is any element no rule names.  What classify() does beyond this table is
+ * the root element and get_ont_process_status.
+ */
+#define G_FILTER	0x01		/* a second one is ambiguous: an error */
+#define G_QUALIFIED 0x02		/* must be in the namespace, not unqualified */
+
+typedef struct GrammarRule
+{
+	Role		parent;
+	const char *name;			/* local name */
+	const char *ns;				/* NULL: the parent's namespace */
+	Role		role;			/* what the element is */
+	int			field;			/* R_FIELD: which */
+	unsigned	flags;			/* G_... */
+} GrammarRule;
+
+static const GrammarRule grammar[] = {
+	/* parent, element, namespace (NULL: the parent's), role, field, flags */
+	{R_DOCUMENT, "request", ONT_HIVE_NS, R_REQUEST, 0, G_QUALIFIED},
+	{R_DOCUMENT, "get_ont_process_status", ONT_CELL_NS, R_OPS, 0, 0},
+	{R_REQUEST, "message_header", NULL, R_HEADER, 0, 0},
+	{R_REQUEST, "message_body", NULL, R_BODY, 0, 0},
+	{R_HEADER, "sending_application", NULL, R_APP, 0, 0},
+	{R_HEADER, "sending_facility", NULL, R_FACILITY, 0, 0},
+	{R_HEADER, "security", NULL, R_SECURITY, 0, 0},
+	{R_HEADER, "message_control_id", NULL, R_CONTROL, 0, 0},
+	{R_HEADER, "project_id", NULL, R_FIELD, F_PROJECT_ID, 0},
+	{R_APP, "application_name", NULL, R_FIELD, F_APP_NAME, 0},
+	{R_APP, "application_version", NULL, R_FIELD, F_APP_VERSION, 0},
+	{R_FACILITY, "facility_name", NULL, R_FIELD, F_FACILITY, 0},
+	{R_SECURITY, "domain", NULL, R_FIELD, F_DOMAIN, 0},
+	{R_SECURITY, "username", NULL, R_FIELD, F_USERNAME, 0},
+	{R_CONTROL, "session_id", NULL, R_FIELD, F_SESSION_ID, 0},
+	{R_CONTROL, "message_num", NULL, R_FIELD, F_MESSAGE_NUM, 0},
+	{R_BODY, "get_ont_process_status", ONT_CELL_NS, R_OPS, 0, 0},
+	{R_OPS, "process_id", NULL, R_FIELD, F_PROCESS_ID, G_FILTER},
+	{R_OPS, "process_type_cd", NULL, R_FIELD, F_TYPE_CD, G_FILTER},
+	{R_OPS, "process_status_cd", NULL, R_FIELD, F_STATUS_CD, G_FILTER},
+	{R_OPS, "process_start_date", NULL, R_START_DATE, 0, G_FILTER},
+	{R_OPS, "process_end_date", NULL, R_END_DATE, 0, G_FILTER},
+	{R_START_DATE, "start_time", NULL, R_FIELD, F_TIME + ONT_STARTED_FROM, G_FILTER},
+	{R_START_DATE, "end_time", NULL, R_FIELD, F_TIME + ONT_STARTED_TO, G_FILTER},
+	{R_END_DATE, "start_time", NULL, R_FIELD, F_TIME + ONT_ENDED_FROM, G_FILTER},
+	{R_END_DATE, "end_time", NULL, R_FIELD, F_TIME + ONT_ENDED_TO, G_FILTER},
+};
+
+#define NUM_RULES (sizeof(grammar) / sizeof(grammar[0]))
+
 /* Our roles nest at most 5 deep (request/message_body/ops/range/time). */
 #define MAX_FRAMES 8
 
 typedef struct Frame
 {
 	Role		role;
-	int			field;			/* R_FIELD: which; R_RANGE: first bound */
+	int			field;			/* R_FIELD: which */
 	const char *ns;				/* namespace its children may be in */
+	const GrammarRule *rule;	/* the rule it matched, if any */
 } Frame;
 
 typedef struct ParseCtx
@@ -121,15 +180,8 @@ typedef struct ParseCtx
 	Frame		frames[MAX_FRAMES];
 
 	/* each known element is read the first time only */
-	bool		seen_header;
-	bool		seen_body;
-	bool		seen_app;
-	bool		seen_facility;
-	bool		seen_security;
-	bool		seen_control;
+	bool		seen[NUM_RULES];
 	int			ops_count;		/* get_ont_process_status elements */
-	bool		seen_range[2];
-	bool		seen_field[NUM_FIELDS];
 
 	/* the text of the field being read */
 	char	   *text;
@@ -744,22 +796,21 @@ str_is(const xmlChar *s, const char *t)
 	return s != NULL && strcmp((const char *) s, t) == 0;
 }
 
-/*
- * Children of i2b2 elements are unqualified, but some clients qualify them
- * with the parent's namespace; both are accepted.
- */
-static bool
-child_is(const xmlChar *name, const xmlChar *uri, const char *want,
-		 const char *parent_ns)
+/* The rule an element matches under its parent, or NULL. */
+static const GrammarRule *
+find_rule(const Frame *parent, const xmlChar *name, const xmlChar *uri)
 {
-	return str_is(name, want) && (uri == NULL || str_is(uri, parent_ns));
-}
+	for (size_t i = 0; i < NUM_RULES; i++)
+	{
+		const GrammarRule *g = &grammar[i];
+		const char *ns = g->ns ? g->ns : parent->ns;
 
-static bool
-is_ops_element(const xmlChar *name, const xmlChar *uri)
-{
-	return str_is(name, "get_ont_process_status") &&
-		(uri == NULL || str_is(uri, ONT_CELL_NS));
+		if (g->parent == parent->role && str_is(name, g->name) &&
+			(uri == NULL ? !(g->flags & G_QUALIFIED) :
+			 ns != NULL && str_is(uri, ns)))
+			return g;
+	}
+	return NULL;
 }
 
 /* Out of memory: the parse is cut short, so no other verdict stands. */
@@ -769,27 +820,6 @@ stop_on_nomem(ParseCtx *pc)
 	pc->req->error = ONT_OK;
 	set_error(pc->req, ONT_ERR_NOMEM, NULL, "out of memory");
 	xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
-}
-
-/* An element whose text we want: once, or "ambiguous" for filters. */
-static Frame
-field_frame(ParseCtx *pc, Field f, const char *what, bool filter)
-{
-	Frame		frame = {R_IGNORE, 0, NULL};
-
-	if (pc->seen_field[f])
-	{
-		if (filter)
-			set_error(pc->req, ONT_ERR_AMBIGUOUS,
-					  "Each filter may appear at most once in a request.",
-					  "ambiguous request: more than one %s element", what);
-		return frame;
-	}
-	pc->seen_field[f] = true;
-	pc->text_len = 0;
-	frame.role = R_FIELD;
-	frame.field = f;
-	return frame;
 }
 
 /* The attribute max_return_records, from SAX2's attribute array. */
@@ -836,145 +866,77 @@ read_max_return_records(ParseCtx *pc, int nb_attributes, const xmlChar **attribu
 	}
 }
 
-/* What a new element is, given its parent. */
+/* The root element is neither an i2b2 request nor get_ont_process_status. */
+static void
+refuse_root(ParseCtx *pc, const xmlChar *name, const xmlChar *uri)
+{
+	char		q[48];
+	char		qns[48];
+
+	if (uri)
+		set_error(pc->req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
+				  "request has no get_ont_process_status element: the root element is \"%s\" in namespace \"%s\"",
+				  quote_value((const char *) name, q, sizeof(q)),
+				  quote_value((const char *) uri, qns, sizeof(qns)));
+	else
+		set_error(pc->req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
+				  "request has no get_ont_process_status element: the root element is \"%s\"",
+				  quote_value((const char *) name, q, sizeof(q)));
+}
+
+/*
+ * What a new element is, given its parent: a lookup in the grammar, but
+ * for the root element, which must be known, and get_ont_process_status,
+ * which is counted (a second one is ambiguous) and carries an attribute.
+ */
 static Frame
 classify(ParseCtx *pc, const xmlChar *name, const xmlChar *uri,
 		 int nb_attributes, const xmlChar **attributes)
 {
-	Frame		none = {R_IGNORE, 0, NULL};
-	Frame		parent;
+	static const Frame document = {R_DOCUMENT, 0, NULL, NULL};
+	Frame		none = {R_IGNORE, 0, NULL, NULL};
+	const Frame *parent;
+	const GrammarRule *rule;
 
-	if (pc->depth == 0)
-	{
-		char		q[48];
-		char		qns[48];
-
-		if (str_is(name, "request") && str_is(uri, ONT_HIVE_NS))
-		{
-			pc->req->enveloped = true;
-			return (Frame) {R_REQUEST, 0, ONT_HIVE_NS};
-		}
-		if (is_ops_element(name, uri))
-		{
-			pc->ops_count++;
-			read_max_return_records(pc, nb_attributes, attributes);
-			return (Frame) {R_OPS, 0, ONT_CELL_NS};
-		}
-		if (uri)
-			set_error(pc->req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
-					  "request has no get_ont_process_status element: the root element is \"%s\" in namespace \"%s\"",
-					  quote_value((const char *) name, q, sizeof(q)),
-					  quote_value((const char *) uri, qns, sizeof(qns)));
-		else
-			set_error(pc->req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
-					  "request has no get_ont_process_status element: the root element is \"%s\"",
-					  quote_value((const char *) name, q, sizeof(q)));
-		return none;
-	}
 	if (pc->depth > MAX_FRAMES)
 		return none;
-	parent = pc->frames[pc->depth - 1];
-
-#define FIRST(flag) (!pc->flag && (pc->flag = true))
-#define CHILD(want) child_is(name, uri, (want), parent.ns)
-	switch (parent.role)
+	parent = pc->depth == 0 ? &document : &pc->frames[pc->depth - 1];
+	if ((rule = find_rule(parent, name, uri)) == NULL)
 	{
-		case R_REQUEST:
-			if (CHILD("message_header") && FIRST(seen_header))
-				return (Frame) {R_HEADER, 0, ONT_HIVE_NS};
-			if (CHILD("message_body") && FIRST(seen_body))
-				return (Frame) {R_BODY, 0, ONT_HIVE_NS};
-			break;
-		case R_HEADER:
-			if (CHILD("sending_application") && FIRST(seen_app))
-				return (Frame) {R_APP, 0, ONT_HIVE_NS};
-			if (CHILD("sending_facility") && FIRST(seen_facility))
-				return (Frame) {R_FACILITY, 0, ONT_HIVE_NS};
-			if (CHILD("security") && FIRST(seen_security))
-				return (Frame) {R_SECURITY, 0, ONT_HIVE_NS};
-			if (CHILD("message_control_id") && FIRST(seen_control))
-				return (Frame) {R_CONTROL, 0, ONT_HIVE_NS};
-			if (CHILD("project_id"))
-				return field_frame(pc, F_PROJECT_ID, "project_id", false);
-			break;
-		case R_APP:
-			if (CHILD("application_name"))
-				return field_frame(pc, F_APP_NAME, "application_name", false);
-			if (CHILD("application_version"))
-				return field_frame(pc, F_APP_VERSION, "application_version", false);
-			break;
-		case R_FACILITY:
-			if (CHILD("facility_name"))
-				return field_frame(pc, F_FACILITY, "facility_name", false);
-			break;
-		case R_SECURITY:
-			if (CHILD("domain"))
-				return field_frame(pc, F_DOMAIN, "domain", false);
-			if (CHILD("username"))
-				return field_frame(pc, F_USERNAME, "username", false);
-			break;
-		case R_CONTROL:
-			if (CHILD("session_id"))
-				return field_frame(pc, F_SESSION_ID, "session_id", false);
-			if (CHILD("message_num"))
-				return field_frame(pc, F_MESSAGE_NUM, "message_num", false);
-			break;
-		case R_BODY:
-			if (!is_ops_element(name, uri))
-				break;
-			if (pc->ops_count++ > 0)
-			{
-				set_error(pc->req, ONT_ERR_AMBIGUOUS,
-						  "A request carries one get_ont_process_status element.",
-						  "ambiguous request: more than one get_ont_process_status element");
-				break;
-			}
-			read_max_return_records(pc, nb_attributes, attributes);
-			return (Frame) {R_OPS, 0, ONT_CELL_NS};
-		case R_OPS:
-			if (CHILD("process_id"))
-				return field_frame(pc, F_PROCESS_ID, "process_id", true);
-			if (CHILD("process_type_cd"))
-				return field_frame(pc, F_TYPE_CD, "process_type_cd", true);
-			if (CHILD("process_status_cd"))
-				return field_frame(pc, F_STATUS_CD, "process_status_cd", true);
-			for (int r = 0; r < 2; r++)
-			{
-				const char *range = r == 0 ? "process_start_date" : "process_end_date";
-
-				if (!CHILD(range))
-					continue;
-				if (pc->seen_range[r])
-				{
-					set_error(pc->req, ONT_ERR_AMBIGUOUS,
-							  "Each filter may appear at most once in a request.",
-							  "ambiguous request: more than one %s element", range);
-					break;
-				}
-				pc->seen_range[r] = true;
-				return (Frame) {R_RANGE, F_TIME + (r == 0 ? ONT_STARTED_FROM : ONT_ENDED_FROM), ONT_CELL_NS};
-			}
-			break;
-		case R_RANGE:
-			for (int b = 0; b < 2; b++)
-			{
-				char		path[64];
-
-				if (!CHILD(b == 0 ? "start_time" : "end_time"))
-					continue;
-				snprintf(path, sizeof(path), "%s/%s",
-						 parent.field == F_TIME + ONT_STARTED_FROM ? "process_start_date" : "process_end_date",
-						 (const char *) name);
-				return field_frame(pc, (Field) (parent.field + b), path, true);
-			}
-			break;
-		case R_FIELD:
-		case R_IGNORE:
-			break;
+		if (pc->depth == 0)
+			refuse_root(pc, name, uri);
+		return none;
 	}
-#undef CHILD
-#undef FIRST
-	return none;
+	if (rule->role == R_OPS)
+	{
+		if (pc->ops_count++ > 0)
+		{
+			set_error(pc->req, ONT_ERR_AMBIGUOUS,
+					  "A request carries one get_ont_process_status element.",
+					  "ambiguous request: more than one get_ont_process_status element");
+			return none;
+		}
+		read_max_return_records(pc, nb_attributes, attributes);
+	}
+	else if (pc->seen[rule - grammar])
+	{
+		/* a filter within a filter is named by its path */
+		bool		nested = parent->rule && (parent->rule->flags & G_FILTER);
+
+		if (rule->flags & G_FILTER)
+			set_error(pc->req, ONT_ERR_AMBIGUOUS,
+					  "Each filter may appear at most once in a request.",
+					  "ambiguous request: more than one %s%s%s element",
+					  nested ? parent->rule->name : "", nested ? "/" : "",
+					  rule->name);
+		return none;
+	}
+	pc->seen[rule - grammar] = true;
+	if (rule->role == R_REQUEST)
+		pc->req->enveloped = true;
+	if (rule->role == R_FIELD)
+		pc->text_len = 0;
+	return (Frame) {rule->role, rule->field, rule->ns ? rule->ns : parent->ns, rule};
 }
 
 /* A value element has ended: check and keep its text. */

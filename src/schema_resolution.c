@@ -53,49 +53,46 @@ static SPIPlanPtr lookup_plan = NULL;
 static char *lookup_plan_sql = NULL;
 
 /*
- * GUC check hook for ontstatus.lookup_table: empty, or a possibly
- * qualified table name in SQL syntax.
+ * Is value empty, or between min and max dot-separated names in SQL syntax?
+ * The settings that name objects all take them so: folded to lower case
+ * unless quoted.
  */
-bool
-ont_check_lookup_table(char **newval, void **extra pg_attribute_unused(),
-					   GucSource source pg_attribute_unused())
+static bool
+check_names(const char *value, int min, int max)
 {
 	char	   *raw;
 	List	   *names;
 	bool		ok;
 
-	if (*newval == NULL || (*newval)[0] == '\0')
+	if (value == NULL || value[0] == '\0')
 		return true;
-	raw = pstrdup(*newval);
+	raw = pstrdup(value);
 	ok = SplitIdentifierString(raw, '.', &names) &&
-		list_length(names) >= 1 && list_length(names) <= 2;
-	if (!ok)
-		GUC_check_errdetail("The value must be a table name, optionally qualified by its schema, or empty.");
+		list_length(names) >= min && list_length(names) <= max;
 	pfree(raw);
 	return ok;
 }
 
-/*
- * GUC check hook for ontstatus.schema: empty, or one schema name in SQL
- * syntax, as ontstatus.lookup_table takes its names - folded to lower case
- * unless quoted.
- */
+/* GUC check hook for ontstatus.lookup_table: a table, maybe qualified */
+bool
+ont_check_lookup_table(char **newval, void **extra pg_attribute_unused(),
+					   GucSource source pg_attribute_unused())
+{
+	if (check_names(*newval, 1, 2))
+		return true;
+	GUC_check_errdetail("The value must be a table name, optionally qualified by its schema, or empty.");
+	return false;
+}
+
+/* GUC check hook for ontstatus.schema: one schema */
 bool
 ont_check_schema(char **newval, void **extra pg_attribute_unused(),
 				 GucSource source pg_attribute_unused())
 {
-	char	   *raw;
-	List	   *names;
-	bool		ok;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
+	if (check_names(*newval, 1, 1))
 		return true;
-	raw = pstrdup(*newval);
-	ok = SplitIdentifierString(raw, '.', &names) && list_length(names) == 1;
-	if (!ok)
-		GUC_check_errdetail("The value must be one schema name in SQL syntax (quoted, \"Odd.Schema\", when it holds a dot or capitals), or empty.");
-	pfree(raw);
-	return ok;
+	GUC_check_errdetail("The value must be one schema name in SQL syntax (quoted, \"Odd.Schema\", when it holds a dot or capitals), or empty.");
+	return false;
 }
 
 /* the schema ontstatus.schema names, as a plain name; NULL when empty */
