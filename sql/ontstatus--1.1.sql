@@ -170,6 +170,21 @@ COMMENT ON FUNCTION @extschema@.stop_processes(text) IS
 COMMENT ON FUNCTION @extschema@.finish_process(bigint, text, text, text) IS
 'Finish a process as COMPLETED, ERROR or KILLED (an ABORT process only as KILLED), with end_date now and, when given, its last step (ONT_SENTTO_CRCLOADER, ERROR, PROCESSED <done>/<total>); a message too long for the column is cut to fit. Sends NOTIFY ontstatus.';
 
+-- Any SQL job as an i2b2 process: one transaction per step, progress the
+-- Workbench shows, a stop it honours, an end it records.  A procedure: it
+-- commits, so it must be CALLed outside a transaction block.
+
+CREATE PROCEDURE @extschema@.run_process(
+	process_type_cd text,
+	steps text[],
+	changed_by text DEFAULT NULL,
+	INOUT process_id bigint DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'ontstatus_run_process'
+LANGUAGE C SECURITY INVOKER;
+
+COMMENT ON PROCEDURE @extschema@.run_process(text, text[], text, bigint) IS
+'Run each SQL statement of steps, with the caller''s rights, as one step of a new process of the type (started as start_process does, changedby_char = changed_by), committing after every step and recording PROCESSED <done>/<total>; a stop (ABORT) ends it KILLED before the next step, the end is COMPLETED, a failing step is rolled back and recorded as ERROR with its error (earlier steps stay committed) before the error is raised again. Returns process_id. CALL it outside a transaction block. Sends NOTIFY ontstatus.';
+
 -- Push: a trigger, added only on request, announces changes written by the
 -- Java cell itself, with the payload the lifecycle functions send.
 
