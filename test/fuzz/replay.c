@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 
 #include "../../src/request_parser.h"
+#include "escape_trap.h"
 
 static void *blocks[65536];
 static int	nblocks;
@@ -26,15 +27,6 @@ tracked_alloc(void *arg, size_t size)
 	return blocks[nblocks++] = malloc(size ? size : 1);
 }
 
-/* libxml2's global handler: the parser must keep everything to itself */
-static void
-escaped(void *ctx, xmlErrorPtr err)
-{
-	(void) ctx;
-	fprintf(stderr, "libxml2 reported past the parser's handler: %s",
-			err && err->message ? err->message : "(no message)\n");
-	abort();
-}
 
 int
 main(int argc, char **argv)
