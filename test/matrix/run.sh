@@ -7,10 +7,14 @@
 # its pg_config, and a throwaway server of its own.
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any failure.
 set -uo pipefail
+# started by make matrix, by .ci/run or by hand: the builds below are this
+# script's own makes, not sub-makes of whatever started it
+unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 cd "$(dirname "$0")/../.."
 top=$(pwd)
 majors=${ONTSTATUS_PG_MAJORS:-"13 15 18"}
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
+mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 logs=$top/test/results/matrix
 xsd_dir=$(cd "${ONTSTATUS_XSD_DIR:-$top/../shared/i2b2-xsd}" 2>/dev/null && pwd || echo /nonexistent)
 mkdir -p "$logs"
@@ -23,14 +27,23 @@ for major in $majors; do
 	start=$(date +%s)
 	if [ "$major" = 15 ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
 		pgc=/usr/lib/postgresql/15/bin/pg_config
-	elif test/matrix/build-pg.sh "$major"; then
+	elif ONTSTATUS_PG_CACHE=$cache test/matrix/build-pg.sh "$major"; then
 		pgc=$cache/$major/bin/pg_config
+		echo "PostgreSQL $major: built or found in $cache/$major ($(($(date +%s) - start)) s)"
 	else
-		echo "matrix: PostgreSQL $major could not be built"
+		echo "matrix: PostgreSQL $major could not be built ($(($(date +%s) - start)) s)"
+		failed=$((failed + 1))
+		continue
+	fi
+	# the servers run as postgres: a cache under a directory postgres cannot
+	# enter (/root, say) is refused here, not as a riddle from make later
+	if ! run_as test -x "$pgc"; then
+		echo "matrix: $pgc cannot be run by $( [ "$(id -u)" -eq 0 ] && echo postgres || id -un): choose an ONTSTATUS_PG_CACHE every user can enter"
 		failed=$((failed + 1))
 		continue
 	fi
 	bindir=$("$pgc" --bindir)
+	suite_start=$(date +%s)
 
 	work=$(mktemp -d)
 	cp -a "$top" "$work/ontstatus"
@@ -86,7 +99,7 @@ for major in $majors; do
 	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log")))
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	[ "$rc" -ne 0 ] && tail -60 "$log"
-	echo "PostgreSQL $major: $p passed, $f failed ($(($(date +%s) - start)) s)"
+	echo "PostgreSQL $major: $p passed, $f failed (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	rm -rf "$work"
