@@ -95,3 +95,22 @@ SELECT pg_temp.body('tz') = pg_temp.body('i2b2metadata') AS tz_agrees,
 
 RESET ontstatus.schema;
 DROP SCHEMA legacy, tz, upper_ddl CASCADE;
+
+-- A numeric process_id can be NaN, which no bigint and no xs:long holds:
+-- get_ont_process_status answers with an ERROR response (as for any row it
+-- cannot carry), process_status raises the SQL error
+CREATE SCHEMA nan_ids;
+CREATE TABLE nan_ids.ont_process_status (
+    process_id numeric PRIMARY KEY, process_type_cd varchar(50), start_date timestamp,
+    end_date timestamp, process_step_cd varchar(50), process_status_cd varchar(50),
+    crc_upload_id numeric, status_cd varchar(50), message text);
+INSERT INTO nan_ids.ont_process_status (process_id, process_type_cd, process_status_cd)
+VALUES (1, 'ONT_ADD_CONCEPT', 'COMPLETED'), ('NaN', 'ONT_ADD_CONCEPT', 'COMPLETED');
+SET ontstatus.schema = 'nan_ids';
+SELECT regress.status(ontstatus.get_ont_process_status(regress.req('<process_id>1</process_id>')));
+SELECT regress.status(ontstatus.get_ont_process_status(regress.req('')));
+\set VERBOSITY terse
+SELECT * FROM ontstatus.process_status(regress.req(''));
+\set VERBOSITY default
+RESET ontstatus.schema;
+DROP SCHEMA nan_ids CASCADE;

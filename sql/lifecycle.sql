@@ -111,8 +111,24 @@ SELECT * FROM ontstatus.stop_processes(NULL);
 -- Every step the cell writes is accepted; anything else is refused
 SELECT s AS step, ontstatus.report_progress(5, s) AS status
 FROM unnest(ARRAY['ONT_BUILD_PDO_START', 'ONT_BUILD_PDO', 'ONT_SENTTO_FRC', 'ONT_SENTTO_CRCLOADER',
-                  'ONT_PATIENT_COUNT_UPDATE', 'ERROR', 'PROCESSED 0/0', 'PROCESSED 120/4000',
+                  'ONT_PATIENT_COUNT_UPDATE', 'ERROR', 'PROCESSED 0/1', 'PROCESSED 120/4000',
                   'PROCESSED 2147483647/2147483647']) AS s;
+-- a progress is 0 <= done <= total, 0 < total, at most 10 digits each: the
+-- one definition running_processes reads by too
+CREATE FUNCTION pg_temp.try_step(s text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN ontstatus.report_progress(5, s);
+EXCEPTION WHEN invalid_parameter_value THEN
+  RETURN 'refused ' || SQLSTATE;
+END $$;
+SELECT s AS step, pg_temp.try_step(s) AS status
+FROM unnest(ARRAY['PROCESSED 0/0', 'PROCESSED 5/0', 'PROCESSED 7/3',
+                  'PROCESSED 0000000000007/9', 'PROCESSED 7/00000000009',
+                  'PROCESSED 1/2147483648', 'PROCESSED ١٢/٣٤']) AS s;
+SELECT ontstatus.report_progress(5, 'PROCESSED 0000000007/0000000009');
+SELECT ontstatus.report_progress(5, 0, 0);
+SELECT ontstatus.report_progress(5, 7, 3);
+SELECT ontstatus.report_progress(5, 'PROCESSED 2147483647/2147483647');
 SELECT ontstatus.report_progress(5, 'PROCESSED 2147483648/1');
 SELECT ontstatus.report_progress(5, 'PROCESSED -1/5');
 SELECT ontstatus.report_progress(5, 'PROCESSED 1/5 ');

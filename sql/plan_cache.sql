@@ -91,3 +91,44 @@ SELECT regress.ids(ontstatus.get_ont_process_status(regress.req('<process_type_c
 RESET ontstatus.schema;
 DROP SCHEMA nest CASCADE;
 SELECT alive FROM survivor;
+
+-- A lookup plan in use is never freed either (it was, when the lookup
+-- table changed: a segfault any role could cause).  As a role with no
+-- grants: a temporary lookup view lk1 whose WHERE calls a function that
+-- calls ontstatus under ontstatus.lookup_table = lk2, so the inner call
+-- prepares lk2's lookup while the outer one is running lk1's.
+CREATE SCHEMA lk_target;
+CREATE TABLE lk_target.ont_process_status (LIKE i2b2metadata.ont_process_status);
+INSERT INTO lk_target.ont_process_status (process_id, process_type_cd, process_status_cd)
+VALUES (5, 'ONT_ADD_CONCEPT', 'COMPLETED');
+GRANT USAGE ON SCHEMA lk_target TO PUBLIC;
+GRANT SELECT ON lk_target.ont_process_status TO PUBLIC;
+CREATE ROLE lk_nobody;
+SET ROLE lk_nobody;
+SELECT ontstatus.get_ont_process_status('<x/>') IS NOT NULL AS library_loaded;
+CREATE TEMP TABLE lk2 (c_domain_id text, c_project_path text, c_owner_id text, c_db_fullschema text);
+INSERT INTO lk2 VALUES ('d', 'P/', '@', 'lk_target');
+CREATE FUNCTION pg_temp.req_p() RETURNS text LANGUAGE sql AS $$
+  SELECT '<ns6:request xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"'
+         || ' xmlns:ns4="http://www.i2b2.org/xsd/cell/ont/1.1/">'
+         || '<message_header><security><domain>d</domain><username>u</username></security>'
+         || '<project_id>P</project_id></message_header>'
+         || '<message_body><ns4:get_ont_process_status><process_id>5</process_id>'
+         || '</ns4:get_ont_process_status></message_body></ns6:request>'
+$$;
+CREATE FUNCTION pg_temp.inner_call() RETURNS boolean LANGUAGE sql
+SET ontstatus.lookup_table = 'lk2' AS $$
+  SELECT ontstatus.get_ont_process_status(pg_temp.req_p()) IS NOT NULL
+$$;
+CREATE TEMP VIEW lk1 AS SELECT * FROM lk2 WHERE pg_temp.inner_call();
+SET ontstatus.lookup_table = 'lk1';
+SELECT CAST(xpath('//ontology_process_status/process_id/text()',
+                  ontstatus.get_ont_process_status(pg_temp.req_p())) AS text[]) AS outer_ids;
+SELECT CAST(xpath('//ontology_process_status/process_id/text()',
+                  ontstatus.get_ont_process_status(pg_temp.req_p())) AS text[]) AS again;
+RESET ontstatus.lookup_table;
+RESET ROLE;
+SELECT alive FROM survivor;
+DROP SCHEMA lk_target CASCADE;
+DROP OWNED BY lk_nobody;
+DROP ROLE lk_nobody;

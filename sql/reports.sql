@@ -64,6 +64,31 @@ SELECT r.process_id, r.last_change = greatest(s.change_date, s.entry_date, s.sta
 FROM ontstatus.running_processes() r JOIN rep.ont_process_status s USING (process_id)
 ORDER BY 1;
 
+-- One row's text never breaks the report, and progress is read by the
+-- definition report_progress writes by: ASCII digits only (a \d under an
+-- ICU collation matched Arabic-Indic digits, and the cast to bigint then
+-- failed the report for everyone), 0 <= done <= total, 0 < total, at most
+-- 10 digits; the step first, else the first valid "PROCESSED n / m" in the
+-- message.  Where the server has ICU the columns take an ICU collation.
+SELECT EXISTS (SELECT FROM pg_collation WHERE collname = 'und-x-icu') AS have_icu \gset
+\if :have_icu
+ALTER TABLE rep.ont_process_status ALTER COLUMN message TYPE text COLLATE "und-x-icu";
+ALTER TABLE rep.ont_process_status ALTER COLUMN process_step_cd TYPE varchar(50) COLLATE "und-x-icu";
+\endif
+INSERT INTO rep.ont_process_status
+  (process_id, process_type_cd, start_date, process_step_cd, process_status_cd, message)
+VALUES
+  (20, 'ONT_PATIENT_COUNT_UPDATE', now(), 'PROCESSED ١٢/٣٤', 'PROCESSING', 'PROCESSED ١٢/٣٤'),
+  (21, 'ONT_PATIENT_COUNT_UPDATE', now(), 'PROCESSED 0000000000007/9', 'PROCESSING', 'PROCESSED 7 / 9'),
+  (22, 'ONT_PATIENT_COUNT_UPDATE', now(), 'PROCESSED 7/3', 'PROCESSING',
+       'PROCESSED 99999999999/1, PROCESSED 9/8, PROCESSED' || chr(160) || '1/2, PROCESSED 2/8'),
+  (23, 'ONT_PATIENT_COUNT_UPDATE', now(), 'PROCESSED 5/0', 'PROCESSING', 'PROCESSED' || chr(160) || '1/2'),
+  (24, 'ONT_PATIENT_COUNT_UPDATE', now(), 'PROCESSED 2147483647/2147483647', 'PROCESSING', NULL),
+  (25, 'ONT_PATIENT_COUNT_UPDATE', now(), 'PROCESSED 0/1', 'PROCESSING', 'PROCESSED 1/2');
+SELECT process_id, process_step_cd, progress_done, progress_total, progress_percent
+FROM ontstatus.running_processes() WHERE process_id >= 20 ORDER BY process_id;
+DELETE FROM rep.ont_process_status WHERE process_id >= 20;
+
 -- read-only, no transaction id
 BEGIN READ ONLY;
 SELECT count(*) FROM ontstatus.process_summary();

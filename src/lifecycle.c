@@ -102,38 +102,62 @@ check_code(const char *value, const char *const *allowed, const char *what,
 }
 
 /*
- * Is s "PROCESSED <done>/<total>" as the cell writes it: one space, two
- * unsigned integers that Java's Integer.parseInt (the Workbench's) reads?
+ * Is done/total a progress the Workbench and the reports can read: Java's
+ * Integer.parseInt takes each count, none is done before it starts, and
+ * total is a count of something?  The one definition report_progress
+ * checks and running_processes reads by.
  */
-static bool
-is_progress_step(const char *s)
+bool
+ont_progress_valid(int64 done, int64 total)
+{
+	return done >= 0 && total > 0 && done <= total && total <= PG_INT32_MAX;
+}
+
+/*
+ * Is step "PROCESSED <done>/<total>" as the cell writes it: one space, two
+ * unsigned integers of 1 to 10 ASCII digits, a valid progress?  Sets *done
+ * and *total when it is.
+ */
+bool
+ont_parse_progress(const char *step, int32 *done, int32 *total)
 {
 	static const char prefix[] = "PROCESSED ";
+	const char *s = step;
+	int64		n[2];
 
 	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0)
 		return false;
 	s += sizeof(prefix) - 1;
 	for (int part = 0; part < 2; part++)
 	{
-		int64		n = 0;
-		const char *digits = s;
+		int			digits = 0;
 
-		while (*s >= '0' && *s <= '9' && n <= PG_INT32_MAX)
-			n = n * 10 + (*s++ - '0');
-		if (s == digits || n > PG_INT32_MAX)
+		n[part] = 0;
+		while (*s >= '0' && *s <= '9' && digits < 10)
+		{
+			n[part] = n[part] * 10 + (*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || (*s >= '0' && *s <= '9'))
 			return false;
 		if (part == 0 && *s++ != '/')
 			return false;
 	}
-	return *s == '\0';
+	if (*s != '\0' || !ont_progress_valid(n[0], n[1]))
+		return false;
+	if (done)
+		*done = (int32) n[0];
+	if (total)
+		*total = (int32) n[1];
+	return true;
 }
 
 static void
 check_step(const char *step)
 {
-	if (!is_progress_step(step))
+	if (!ont_parse_progress(step, NULL, NULL))
 		check_code(step, process_steps, "process_step_cd",
-				   ", or PROCESSED <done>/<total>");
+				   ", or PROCESSED <done>/<total> with 0 <= done <= total, 0 < total <= 2147483647");
 }
 
 /*
@@ -271,6 +295,55 @@ abort_running(const OntTable *table, const char *type, Datum now)
 }
 
 /*
+ * Insert a PROCESSING row as the cell does, after aborting the running
+ * processes of the type where the cell does; returns its process_id.  The
+ * internal path of start_process and run_process: table is resolved by the
+ * caller.
+ */
+int64
+ont_start(const OntTable *table, const char *type, const char *step,
+		  char *message, const char *changed_by)
+{
+	int			zone;
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	bool		isnull;
+	Datum		id;
+
+	(void) first_step(type);	/* refuses a type that never runs */
+	zone = ont_enter_table_zone();
+	values[0] = CStringGetTextDatum(type);
+	values[1] = CStringGetTextDatum(step);
+	/* the cell's insert: message '', the i2b2 user as changedby_char */
+	values[2] = CStringGetTextDatum(message ? fit_message(table, message) : "");
+	values[3] = CStringGetTextDatum(changed_by ? changed_by :
+									GetUserNameFromId(GetSessionUserId(), false));
+	values[4] = write_time();
+
+	ont_spi_connect();
+	if (strcmp(type, PATIENT_COUNT) == 0)
+		abort_running(table, type, values[4]);
+	ont_spi_execute(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
+				 " start_date, entry_date, status_cd, changedby_char, message)"
+				 " VALUES ($1, $2, 'PROCESSING', $5, $5, 'C', $4, $3)" RETURNING,
+				 table->qualified),
+					5, types, values, NULL, false);
+	if (SPI_processed != 1 ||
+		(id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+		 isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("the new process has no process_id"),
+				 errdetail("The INSERT into %s returned %s.", table->qualified,
+						   SPI_processed == 0 ? "no row" : "no process_id"),
+				 errhint("process_id must have a default (serial or a sequence), and no trigger may drop the row.")));
+	ont_notify_returned(table);
+	ont_spi_finish();
+	ont_leave_table_zone(zone);
+	return DatumGetInt64(id);
+}
+
+/*
  * start_process(process_type_cd, process_step_cd, message, changed_by)
  * returns bigint.  Version 1.0's signature lacks changed_by.
  */
@@ -283,12 +356,8 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	char	   *changed_by = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
 	const char *start_step;
 	OntTable	table;
-	int			zone;
-	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[5];
-	bool		isnull;
-	Datum		id;
 
+	ont_refuse_in_parallel_worker("ontstatus.start_process()");
 	ont_prevent_writes("ontstatus.start_process()");
 	not_null(fcinfo, 0, "process_type_cd");
 	start_step = first_step(type);
@@ -297,69 +366,58 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	else
 		step = start_step;
 
-	zone = ont_enter_table_zone();
 	ont_resolve_table(NULL, &table);
-	values[0] = CStringGetTextDatum(type);
-	values[1] = CStringGetTextDatum(step);
-	/* the cell's insert: message '', the i2b2 user as changedby_char */
-	values[2] = CStringGetTextDatum(message ? fit_message(&table, message) : "");
-	values[3] = CStringGetTextDatum(changed_by ? changed_by :
-									GetUserNameFromId(GetSessionUserId(), false));
-	values[4] = write_time();
-
-	ont_spi_connect();
-	if (strcmp(type, PATIENT_COUNT) == 0)
-		abort_running(&table, type, values[4]);
-	ont_spi_execute(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
-				 " start_date, entry_date, status_cd, changedby_char, message)"
-				 " VALUES ($1, $2, 'PROCESSING', $5, $5, 'C', $4, $3)" RETURNING,
-				 table.qualified),
-					5, types, values, NULL, false);
-	if (SPI_processed != 1 ||
-		(id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-		 isnull))
-		ereport(ERROR,
-				(errcode(ERRCODE_NOT_NULL_VIOLATION),
-				 errmsg("the new process has no process_id"),
-				 errdetail("The INSERT into %s returned %s.", table.qualified,
-						   SPI_processed == 0 ? "no row" : "no process_id"),
-				 errhint("process_id must have a default (serial or a sequence), and no trigger may drop the row.")));
-	ont_notify_returned(&table);
-	ont_spi_finish();
-	ont_leave_table_zone(zone);
-	PG_RETURN_DATUM(id);
+	PG_RETURN_INT64(ont_start(&table, type, step, message, changed_by));
 }
 
 /*
- * The row's status, locked for update, copied out of SPI's memory; an
- * error when there is no row.
+ * The status of process process_id in table, locked for update when lock
+ * is set; NULL when there is no such row.  Allocated in the caller's
+ * context.
  */
-static char *
-lock_row(const OntTable *table, int64 process_id)
+char *
+ont_read_status(const OntTable *table, int64 process_id, bool lock)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(process_id)};
-	char	   *status;
+	char	   *status = NULL;
 
+	ont_spi_connect();
 	ont_spi_execute(psprintf("SELECT " ONT_SQL_STATUS_CD " FROM %s t"
-				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1 FOR UPDATE", table->qualified),
+							 " WHERE t.process_id OPERATOR(pg_catalog.=) $1%s",
+							 table->qualified, lock ? " FOR UPDATE" : ""),
 					1, types, values, NULL, false);
-	if (SPI_processed == 0)
+	if (SPI_processed > 0)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		status = SPI_palloc(value ? strlen(value) + 1 : 1);
+		strcpy(status, value ? value : "");
+	}
+	ont_spi_finish();
+	return status;
+}
+
+/* the row's status, locked for update; an error when there is no row */
+static char *
+lock_row(const OntTable *table, int64 process_id)
+{
+	char	   *status = ont_read_status(table, process_id, true);
+
+	if (status == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("process " INT64_FORMAT " does not exist", process_id),
 				 errdetail("No row of %s has that process_id.", table->qualified)));
-	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (status == NULL)
-		status = "";
-	/* in the caller's context: report_progress returns it after SPI_finish */
-	return strcpy(SPI_palloc(strlen(status) + 1), status);
+	return status;
 }
 
 /*
  * Write one process as the cell's updateStatus does: the given status,
  * step and message (NULL: unchanged), end_date and change_date now,
- * status_cd 'U'; announce it.
+ * status_cd 'U'; announce it.  The row is locked (lock_row), so an UPDATE
+ * that changes nothing was stopped by the table's own rules: an error, or
+ * the caller would report a write that did not happen.
  */
 static void
 update_process(const OntTable *table, int64 process_id, const char *status,
@@ -377,6 +435,7 @@ update_process(const OntTable *table, int64 process_id, const char *status,
 		nulls[i + 1] = texts[i] ? ' ' : 'n';
 	}
 	values[4] = write_time();
+	ont_spi_connect();
 	ont_spi_execute(psprintf("UPDATE %s t SET"
 				 " process_status_cd = COALESCE($2, " ONT_SQL_STATUS_CD "),"
 				 " process_step_cd = COALESCE($3, " ONT_SQL_STEP_CD "),"
@@ -384,36 +443,51 @@ update_process(const OntTable *table, int64 process_id, const char *status,
 				 " end_date = $5, change_date = $5, status_cd = 'U'"
 				 " WHERE t.process_id OPERATOR(pg_catalog.=) $1" RETURNING, table->qualified),
 					5, types, values, nulls, false);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("process " INT64_FORMAT " was not updated: the UPDATE of %s changed no row",
+						process_id, table->qualified),
+				 errdetail("The row exists and is locked, so a BEFORE UPDATE trigger that returned NULL, or a rule, kept it from being written."),
+				 errhint("Let the table's triggers and rules pass ontstatus's updates (its statements set status_cd to 'U').")));
 	ont_notify_returned(table);
+	ont_spi_finish();
 }
 
 /*
- * Record progress of a PROCESSING process and return its status; any other
- * row is left alone, and its status (ABORT: stop) returned.
+ * Record step (and message, when not NULL) for a PROCESSING process and
+ * return its status; any other row is left alone, and its status (ABORT,
+ * in upper case: stop) returned.  The internal path of report_progress and
+ * run_process.
  */
+char *
+ont_progress(const OntTable *table, int64 process_id, const char *step,
+			 char *message)
+{
+	char	   *status;
+	int			zone;
+
+	zone = ont_enter_table_zone();
+	status = lock_row(table, process_id);
+	if (strcmp(status, "PROCESSING") == 0)
+		update_process(table, process_id, NULL, step, fit_message(table, message));
+	else if (is_abort(status))
+		status = pstrdup("ABORT");
+	ont_leave_table_zone(zone);
+	return status;
+}
+
 static Datum
 record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
 {
 	OntTable	table;
-	char	   *status;
-	int64		process_id;
-	int			zone;
 
+	ont_refuse_in_parallel_worker("ontstatus.report_progress()");
 	ont_prevent_writes("ontstatus.report_progress()");
 	not_null(fcinfo, 0, "process_id");
-	process_id = PG_GETARG_INT64(0);
-
-	zone = ont_enter_table_zone();
 	ont_resolve_table(NULL, &table);
-	ont_spi_connect();
-	status = lock_row(&table, process_id);
-	if (strcmp(status, "PROCESSING") == 0)
-		update_process(&table, process_id, NULL, step, fit_message(&table, message));
-	else if (is_abort(status))
-		status = "ABORT";
-	ont_spi_finish();
-	ont_leave_table_zone(zone);
-	PG_RETURN_TEXT_P(cstring_to_text(status));
+	PG_RETURN_TEXT_P(cstring_to_text(ont_progress(&table, PG_GETARG_INT64(0),
+												  step, message)));
 }
 
 /* report_progress(process_id, process_step_cd, message) returns text */
@@ -438,11 +512,11 @@ ontstatus_report_progress_count(PG_FUNCTION_ARGS)
 	not_null(fcinfo, 2, "total");
 	done = PG_GETARG_INT32(1);
 	total = PG_GETARG_INT32(2);
-	if (done < 0 || total < 0)
+	if (!ont_progress_valid(done, total))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("progress must not be negative: %d/%d", done, total),
-				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts.")));
+				 errmsg("invalid progress: %d/%d", done, total),
+				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts: 0 <= done <= total and total > 0.")));
 	return record_progress(fcinfo, psprintf("PROCESSED %d/%d", done, total), NULL);
 }
 
@@ -459,6 +533,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 	OntTable	table;
 	int			zone;
 
+	ont_refuse_in_parallel_worker("ontstatus.stop_processes()");
 	ont_prevent_writes("ontstatus.stop_processes()");
 	not_null(fcinfo, 0, "process_type_cd");
 	type = text_arg(fcinfo, 0);
@@ -483,32 +558,19 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 }
 
 /*
- * finish_process(process_id, process_status_cd, message, process_step_cd).
- * Version 1.0's signature lacks process_step_cd.
+ * End a PROCESSING or ABORT process with final (COMPLETED, ERROR, KILLED;
+ * only KILLED for an ABORT row), message and step (NULL: unchanged).  The
+ * internal path of finish_process and run_process.
  */
-Datum
-ontstatus_finish_process(PG_FUNCTION_ARGS)
+void
+ont_finish(const OntTable *table, int64 process_id, const char *final,
+		   char *message, const char *step)
 {
-	char	   *final = text_arg(fcinfo, 1);
-	char	   *message = text_arg(fcinfo, 2);
-	char	   *step = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
-	OntTable	table;
 	char	   *status;
-	int64		process_id;
 	int			zone;
 
-	ont_prevent_writes("ontstatus.finish_process()");
-	not_null(fcinfo, 0, "process_id");
-	not_null(fcinfo, 1, "process_status_cd");
-	check_code(final, final_statuses, "final process_status_cd", NULL);
-	if (step)
-		check_step(step);
-	process_id = PG_GETARG_INT64(0);
-
 	zone = ont_enter_table_zone();
-	ont_resolve_table(NULL, &table);
-	ont_spi_connect();
-	status = lock_row(&table, process_id);
+	status = lock_row(table, process_id);
 	if (is_abort(status) && strcmp(final, "KILLED") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -521,8 +583,30 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
-	update_process(&table, process_id, final, step, fit_message(&table, message));
-	ont_spi_finish();
+	update_process(table, process_id, final, step, fit_message(table, message));
 	ont_leave_table_zone(zone);
+}
+
+/*
+ * finish_process(process_id, process_status_cd, message, process_step_cd).
+ * Version 1.0's signature lacks process_step_cd.
+ */
+Datum
+ontstatus_finish_process(PG_FUNCTION_ARGS)
+{
+	char	   *final = text_arg(fcinfo, 1);
+	char	   *message = text_arg(fcinfo, 2);
+	char	   *step = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
+	OntTable	table;
+
+	ont_refuse_in_parallel_worker("ontstatus.finish_process()");
+	ont_prevent_writes("ontstatus.finish_process()");
+	not_null(fcinfo, 0, "process_id");
+	not_null(fcinfo, 1, "process_status_cd");
+	check_code(final, final_statuses, "final process_status_cd", NULL);
+	if (step)
+		check_step(step);
+	ont_resolve_table(NULL, &table);
+	ont_finish(&table, PG_GETARG_INT64(0), final, message, step);
 	PG_RETURN_VOID();
 }

@@ -62,8 +62,48 @@ append_member(StringInfo buf, const char *name, const char *value, bool quote,
 }
 
 /*
+ * Is s a number in JSON's grammar?  A numeric process_id prints NaN or
+ * Infinity too, which JSON has no number for.
+ */
+static bool
+is_json_number(const char *s)
+{
+	const char *digits;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.')
+	{
+		digits = ++s;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (s == digits)
+			return false;
+	}
+	if (*s == 'e' || *s == 'E')
+	{
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		digits = s;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (s == digits)
+			return false;
+	}
+	return *s == '\0';
+}
+
+/*
  * Announce one process.  Values are text as the columns print (NULL for
- * NULL); process_id is a number.
+ * NULL); process_id is a number when it is one, else a string ("NaN").
  */
 static void
 notify_process(const char *schema, const char *process_id, const char *type,
@@ -74,7 +114,8 @@ notify_process(const char *schema, const char *process_id, const char *type,
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
-	append_member(&buf, "process_id", process_id, false, false);
+	append_member(&buf, "process_id", process_id,
+				  process_id && !is_json_number(process_id), false);
 	append_member(&buf, "process_type_cd", type, true, false);
 	append_member(&buf, "process_step_cd", step, true, false);
 	append_member(&buf, "process_status_cd", status, true, false);
@@ -190,6 +231,7 @@ ontstatus_enable_notify(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
 
+	ont_refuse_in_parallel_worker("ontstatus.enable_notify()");
 	ont_prevent_writes("ontstatus.enable_notify()");
 	trigger_table(fcinfo, &table);
 #if PG_VERSION_NUM >= 140000
@@ -218,6 +260,7 @@ ontstatus_disable_notify(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
 
+	ont_refuse_in_parallel_worker("ontstatus.disable_notify()");
 	ont_prevent_writes("ontstatus.disable_notify()");
 	trigger_table(fcinfo, &table);
 	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table.qualified));

@@ -13,6 +13,7 @@
 
 #include "ontstatus.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -46,6 +47,15 @@ PG_FUNCTION_INFO_V1(ontstatus_find_process_status);
 void
 _PG_init(void)
 {
+	/*
+	 * A parallel worker that loads the library while it runs a query is in
+	 * parallel mode, where the leader's values of our settings can no longer
+	 * be set (each would be lost with a WARNING).  Nothing runs there
+	 * anyway: every entry point refuses to (ont_refuse_in_parallel_worker).
+	 */
+	if (IsParallelWorker())
+		return;
+
 	DefineCustomStringVariable("ontstatus.schema",
 							   "Schema that holds the ont_process_status table.",
 							   "A schema name in SQL syntax (folded to lower case unless quoted); when empty, the first ont_process_status on search_path is used.",
@@ -125,10 +135,12 @@ error_response_text(ErrorData *edata)
 }
 
 /*
- * Is this error the request's own doing (or the table's resolution and the
- * caller's rights), which an ERROR response reports?  Bad values and XML
- * (class 22), a schema or table that is not there or may not be read (3F,
- * 42), the size limits (54000).  Anything else - a cancel, a lock or
+ * Is this error the request's own doing (or the table's resolution, its
+ * content and the caller's rights), which an ERROR response reports?  Bad
+ * values and XML (class 22), a schema or table that is not there or may
+ * not be read (3F, 42), a value the table holds that no response can carry
+ * (0A000: a numeric process_id of NaN or Infinity), the size limits
+ * (54000).  Anything else - a cancel, a lock or
  * serialization failure, a recovery conflict, out of memory, an I/O or
  * internal error - is no answer to the request: it is raised as the SQL
  * error it is, so that the client can retry or alert.
@@ -139,6 +151,7 @@ is_request_error(int sqlerrcode)
 	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
 	{
 		case ERRCODE_DATA_EXCEPTION:
+		case ERRCODE_FEATURE_NOT_SUPPORTED:
 		case ERRCODE_INVALID_SCHEMA_NAME:
 		case ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION:
 			return true;
@@ -166,8 +179,12 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	int			zone;
 
 	/* pointers, not locals, cross the longjmp: their targets stay valid */
-	OntRequest *req = palloc0(sizeof(OntRequest));
-	OntResponse *out = ont_response_create();
+	OntRequest *req;
+	OntResponse *out;
+
+	ont_refuse_in_parallel_worker("ontstatus.get_ont_process_status()");
+	req = palloc0(sizeof(OntRequest));
+	out = ont_response_create();
 
 	/* outside the subtransaction: an ERROR response is dated in it too */
 	zone = ont_enter_table_zone();
@@ -212,6 +229,24 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 
 	ont_leave_table_zone(zone);
 	PG_RETURN_XML_P(ont_response_datum(out));
+}
+
+/*
+ * Every entry point's first check.  The functions are PARALLEL UNSAFE, but
+ * a user's function declared PARALLEL SAFE can still call them in a
+ * worker, which has neither the session's ontstatus settings nor a way to
+ * set TimeZone to the table's zone: it would read another table, or the
+ * right one in the wrong zone.
+ */
+void
+ont_refuse_in_parallel_worker(const char *function)
+{
+	if (IsParallelWorker())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot run in a parallel worker", function),
+				 errdetail("A parallel worker has neither the session's ontstatus settings nor the table's time zone."),
+				 errhint("Declare the function that calls it PARALLEL RESTRICTED or PARALLEL UNSAFE.")));
 }
 
 /*
@@ -266,6 +301,7 @@ ontstatus_process_status(PG_FUNCTION_ARGS)
 	OntStatusQuery q;
 	int			zone;
 
+	ont_refuse_in_parallel_worker("ontstatus.process_status()");
 	if (!ont_request_from_text(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
 		ont_request_raise(&req);
 	/* request times without an offset are wall clock in the table's zone */
@@ -283,6 +319,7 @@ ontstatus_find_process_status(PG_FUNCTION_ARGS)
 	OntStatusQuery q;
 	int			zone;
 
+	ont_refuse_in_parallel_worker("ontstatus.find_process_status()");
 	memset(&q, 0, sizeof(q));
 	if (!PG_ARGISNULL(0))
 	{

@@ -100,6 +100,7 @@ typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
 /* ontstatus.c */
 extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
+extern void ont_refuse_in_parallel_worker(const char *function);
 
 /* settings (ontstatus.c) */
 extern char *ontstatus_schema;
@@ -118,8 +119,17 @@ pg_noreturn extern void ont_request_raise(const OntRequest *req);
 extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
-/* lifecycle.c */
+/* lifecycle.c: the rows as the cell writes them, on a resolved table */
 extern void ont_prevent_writes(const char *function);
+extern bool ont_progress_valid(int64 done, int64 total);
+extern bool ont_parse_progress(const char *step, int32 *done, int32 *total);
+extern int64 ont_start(const OntTable *table, const char *type, const char *step,
+					   char *message, const char *changed_by);
+extern char *ont_read_status(const OntTable *table, int64 process_id, bool lock);
+extern char *ont_progress(const OntTable *table, int64 process_id, const char *step,
+						  char *message);
+extern void ont_finish(const OntTable *table, int64 process_id, const char *final,
+					   char *message, const char *step);
 
 /* notify.c */
 extern void ont_notify_returned(const OntTable *table);
@@ -129,11 +139,15 @@ extern void ont_spi_connect(void);
 extern void ont_spi_finish(void);
 extern int	ont_spi_execute(const char *sql, int nargs, Oid *types, Datum *values,
 							const char *nulls, bool read_only);
-extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip);
+/* completes one row (values and nulls of the statement's columns) */
+typedef void (*OntRowFixup) (Datum *values, bool *nulls);
+extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int extra,
+								   OntRowFixup fixup);
 
 /* schema_resolution.c */
 extern void ont_resolve_table(const OntRequest *req, OntTable *table);
 extern void ont_table_in_schema(const char *schema, OntTable *table);
+extern void ont_table_refresh(OntTable *table);
 extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
 extern bool ont_check_schema(char **newval, void **extra, GucSource source);
 

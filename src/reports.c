@@ -20,6 +20,8 @@
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_process_summary);
 PG_FUNCTION_INFO_V1(ontstatus_running_processes);
@@ -53,36 +55,131 @@ static const char *const summary_sql =
  *
  * %s: the table.  $1: stuck_after.  The running processes are the
  * PROCESSING rows and the ABORT rows (in any case, as the cell's worker
- * reads it): an ABORT row whose worker died stays so for ever.  Progress is
- * read from process_step_cd in the cell's "PROCESSED <done>/<total>", else
- * from a message of that form, as SQL jobs of version 1.0 wrote it.
+ * reads it): an ABORT row whose worker died stays so for ever.  The
+ * progress columns are NULL here: add_progress reads them from the step
+ * and the message (the last column, which the result does not have).
  */
 static const char *const running_sql =
 "SELECT " ONT_SQL_PROCESS_ID ", " ONT_SQL_TYPE_CD ", " ONT_SQL_STATUS_CD ", " ONT_SQL_STEP_CD ","
 " " ONT_SQL_START_DATE ","
 " CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) " ONT_SQL_START_DATE ","
 " c.last_change,"
-" CAST(p.m[1] AS pg_catalog.int8),"
-" CAST(p.m[2] AS pg_catalog.int8),"
-" CASE WHEN CAST(p.m[2] AS pg_catalog.int8) OPERATOR(pg_catalog.>) 0"
-"   THEN pg_catalog.round((CAST(p.m[1] AS pg_catalog.numeric) OPERATOR(pg_catalog.*) 100)"
-"   OPERATOR(pg_catalog./) CAST(p.m[2] AS pg_catalog.numeric), 1) END,"
+" CAST(NULL AS pg_catalog.int8), CAST(NULL AS pg_catalog.int8), CAST(NULL AS pg_catalog.numeric),"
 " c.last_change OPERATOR(pg_catalog.<)"
-"   (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) $1)"
+"   (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) $1),"
+" " ONT_SQL_MESSAGE
 " FROM %s t"
 " CROSS JOIN LATERAL (SELECT GREATEST(" TS("change_date") ", " TS("entry_date") ", "
 ONT_SQL_START_DATE ") AS last_change) c"
-" CROSS JOIN LATERAL (SELECT COALESCE("
-"   pg_catalog.regexp_match(" ONT_SQL_STEP_CD ","
-"   '^PROCESSED ([0-9]{1,10})/([0-9]{1,10})$'),"
-"   pg_catalog.regexp_match(" ONT_SQL_MESSAGE ","
-"   E'PROCESSED\\\\s+(\\\\d{1,18})\\\\s*/\\\\s*(\\\\d{1,18})')) AS m) p"
 " WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
 " OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT'"
 " ORDER BY 1";
 
-/* running_sql's process_status_cd, which version 1.0's result lacks */
+/* running_sql's columns that add_progress reads and writes */
 #define RUNNING_STATUS_COLUMN 2
+#define RUNNING_STEP_COLUMN 3
+#define RUNNING_DONE_COLUMN 7
+#define RUNNING_TOTAL_COLUMN 8
+#define RUNNING_PERCENT_COLUMN 9
+#define RUNNING_MESSAGE_COLUMN 11
+
+static bool
+is_ascii_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* 1 to 10 ASCII digits, and no more, at *s: advances *s */
+static bool
+read_count(const char **s, int64 *value)
+{
+	int			digits = 0;
+
+	*value = 0;
+	while (**s >= '0' && **s <= '9')
+	{
+		if (++digits > 10)
+			return false;
+		*value = *value * 10 + (*(*s)++ - '0');
+	}
+	return digits > 0;
+}
+
+/*
+ * The first "PROCESSED <done> / <total>" anywhere in a message, spaces
+ * allowed around the slash, as SQL jobs of version 1.0 wrote progress;
+ * only ASCII digits and spaces, and only a valid progress.
+ */
+static bool
+progress_in_message(const char *message, int64 *done, int64 *total)
+{
+	static const char word[] = "PROCESSED";
+	const char *p = message;
+
+	while ((p = strstr(p, word)) != NULL)
+	{
+		const char *s = p + sizeof(word) - 1;
+
+		p++;
+		if (!is_ascii_space(*s))
+			continue;
+		while (is_ascii_space(*s))
+			s++;
+		if (!read_count(&s, done))
+			continue;
+		while (is_ascii_space(*s))
+			s++;
+		if (*s++ != '/')
+			continue;
+		while (is_ascii_space(*s))
+			s++;
+		if (read_count(&s, total) && ont_progress_valid(*done, *total))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A running process's progress: from process_step_cd in the cell's
+ * "PROCESSED <done>/<total>" (the definition report_progress writes by),
+ * else from a message of that form; NULL when neither holds a valid one.
+ * Never an error: one row's text must not break the report.
+ */
+static void
+add_progress(Datum *values, bool *nulls)
+{
+	int32		step_done;
+	int32		step_total;
+	int64		done;
+	int64		total;
+	Datum		percent;
+
+	if (!nulls[RUNNING_STEP_COLUMN] &&
+		ont_parse_progress(TextDatumGetCString(values[RUNNING_STEP_COLUMN]),
+						   &step_done, &step_total))
+	{
+		done = step_done;
+		total = step_total;
+	}
+	else if (nulls[RUNNING_MESSAGE_COLUMN] ||
+			 !progress_in_message(TextDatumGetCString(values[RUNNING_MESSAGE_COLUMN]),
+								  &done, &total))
+		return;
+
+	/* round(done * 100 / total, 1), as numeric */
+	percent = DirectFunctionCall2(numeric_div,
+								  DirectFunctionCall2(numeric_mul,
+													  DirectFunctionCall1(int8_numeric, Int64GetDatum(done)),
+													  DirectFunctionCall1(int8_numeric, Int64GetDatum(100))),
+								  DirectFunctionCall1(int8_numeric, Int64GetDatum(total)));
+	values[RUNNING_DONE_COLUMN] = Int64GetDatum(done);
+	values[RUNNING_TOTAL_COLUMN] = Int64GetDatum(total);
+	values[RUNNING_PERCENT_COLUMN] = DirectFunctionCall2(numeric_round, percent,
+														 Int32GetDatum(1));
+	nulls[RUNNING_DONE_COLUMN] = false;
+	nulls[RUNNING_TOTAL_COLUMN] = false;
+	nulls[RUNNING_PERCENT_COLUMN] = false;
+}
 
 /*
  * Run sql and return its rows as the
@@ -92,8 +189,9 @@ ONT_SQL_START_DATE ") AS last_change) c"
  * "now" and the caller's timestamptz bounds meet the columns' wall clock.
  */
 static Datum
-run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int nargs,
-		   Oid *types, Datum *values, const char *nulls)
+run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int extra,
+		   OntRowFixup fixup, int nargs, Oid *types, Datum *values,
+		   const char *nulls)
 {
 	int			zone;
 
@@ -101,7 +199,7 @@ run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int nargs,
 	zone = ont_enter_table_zone();
 	ont_spi_connect();
 	ont_spi_execute(sql, nargs, types, values, nulls, true);
-	ont_spi_rows_to_result(fcinfo, skip);
+	ont_spi_rows_to_result(fcinfo, skip, extra, fixup);
 	ont_spi_finish();
 	ont_leave_table_zone(zone);
 	return (Datum) 0;
@@ -115,15 +213,16 @@ ontstatus_process_summary(PG_FUNCTION_ARGS)
 	Oid			types[1] = {TIMESTAMPTZOID};
 	Datum		values[1];
 
+	ont_refuse_in_parallel_worker("ontstatus.process_summary()");
 	ont_resolve_table(NULL, &table);
 	if (PG_ARGISNULL(0))
 		return run_report(fcinfo, psprintf(summary_sql, table.qualified, ""), -1,
-						  0, NULL, NULL, NULL);
+						  0, NULL, 0, NULL, NULL, NULL);
 	values[0] = PG_GETARG_DATUM(0);
 	return run_report(fcinfo,
 					  psprintf(summary_sql, table.qualified,
 							   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
-					  -1, 1, types, values, NULL);
+					  -1, 0, NULL, 1, types, values, NULL);
 }
 
 /* running_processes(stuck_after interval DEFAULT '1 hour') */
@@ -135,6 +234,7 @@ ontstatus_running_processes(PG_FUNCTION_ARGS)
 	Datum		values[1] = {(Datum) 0};
 	char		nulls[1] = {' '};
 
+	ont_refuse_in_parallel_worker("ontstatus.running_processes()");
 	ont_resolve_table(NULL, &table);
 
 	if (PG_ARGISNULL(0))
@@ -142,6 +242,6 @@ ontstatus_running_processes(PG_FUNCTION_ARGS)
 	else
 		values[0] = PG_GETARG_DATUM(0);
 	return run_report(fcinfo, psprintf(running_sql, table.qualified),
-					  RUNNING_STATUS_COLUMN,
+					  RUNNING_STATUS_COLUMN, 1, add_progress,
 					  1, types, values, nulls);
 }

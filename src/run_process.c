@@ -5,11 +5,23 @@
  *	  process_id): any SQL job as an i2b2 process, one transaction per step.
  *
  * A C procedure in non-atomic SPI.  It writes the process's rows only
- * through the lifecycle's SQL functions (lifecycle.c): one code path for
- * the rows, their times, table_time_zone and NOTIFY.
+ * through the lifecycle (lifecycle.c): one code path for the rows, their
+ * times, table_time_zone and NOTIFY.  The table is resolved once, at the
+ * start, and every later write goes to that table (by OID), whatever a step
+ * does to search_path, ontstatus.schema or the names: a run never writes
+ * another process's row.
+ *
+ * A step's settings are its own: each step runs in a GUC nest level of its
+ * own that is rolled back when the step ends, as an index build rolls back
+ * the settings its functions change.  SET, SET LOCAL and set_config() in a
+ * step last until the step ends; the next step, and the bookkeeping, see
+ * the settings the CALL began with (a step that sets
+ * default_transaction_read_only or role cannot break the run's record).
  *
  * Transactions:
- *	 - the start (PROCESSING, step "PROCESSED 0/n") is committed at once;
+ *	 - the start (PROCESSING, step "PROCESSED 0/n") and a first update of the
+ *	   same step (so that end_date is set, as every row the Workbench lists
+ *	   must have it) are committed at once;
  *	 - transaction i holds: a read of the row (ABORT: KILLED with
  *	   "PROCESSED i-1/n", and stop), step i, SET CONSTRAINTS ALL IMMEDIATE
  *	   (so that a deferred constraint fails the step, not the commit), the
@@ -24,7 +36,10 @@
  *	   locks, buffers); then ERROR with "PROCESSED i-1/n" and a message
  *	   naming the step and the error is recorded (KILLED if the row was
  *	   aborted meanwhile, nothing if it is no longer running), committed,
- *	   and the original error re-thrown with its SQLSTATE.  An error caught
+ *	   and the original error re-thrown with its SQLSTATE.  That record
+ *	   waits for the row's lock at most as long as the caller's
+ *	   lock_timeout, else statement_timeout, allows; if it cannot be
+ *	   written, a WARNING says so and the original error is still raised.  An error caught
  *	   outside a subtransaction could not be cleaned up without aborting the
  *	   whole transaction, and the procedure with it.
  *	 - from PostgreSQL 15 on, SPI_commit itself aborts a failed commit
@@ -34,7 +49,11 @@
  *	   progress).
  *
  * As the step runs inside a subtransaction, a procedure CALLed as a step
- * runs atomically: it cannot COMMIT itself.
+ * runs atomically: it cannot COMMIT itself.  A step SPI cannot run (COPY to
+ * or from the client) is refused with 0A000 and recorded as any failure.
+ *
+ * Memory: whatever a step's bookkeeping allocates lives in a context reset
+ * after each step, so a run of 100,000 steps needs no more than one of 10.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,9 +67,10 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -59,7 +79,10 @@ PG_FUNCTION_INFO_V1(ontstatus_run_process);
 typedef struct RunState
 {
 	MemoryContext cxt;			/* SPI's procedure context: survives commits */
-	const char *schema;			/* the lifecycle functions' schema, quoted */
+	MemoryContext step_cxt;		/* one step's bookkeeping: reset after it */
+	OntTable	table;			/* resolved at the start, names in cxt */
+	OntTable	now;			/* the same table under its names now, in
+								 * step_cxt: set by read_status */
 	int64		id;
 	int			n;
 	char	  **steps;
@@ -73,30 +96,15 @@ progress(int done, int total)
 }
 
 /*
- * The row's status (NULL: no such row), read as the lifecycle finds the
- * table; FOR UPDATE keeps it stable until the commit.
+ * The row's status (NULL: no such row), in the table of the start, under
+ * the names it has now; FOR UPDATE keeps it stable until the commit.
  */
 static char *
-read_status(const RunState *rs, bool lock)
+read_status(RunState *rs, bool lock)
 {
-	OntTable	table;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(rs->id)};
-	char	   *status = NULL;
-
-	ont_resolve_table(NULL, &table);
-	ont_spi_execute(psprintf("SELECT " ONT_SQL_STATUS_CD " FROM %s t"
-						 " WHERE t.process_id OPERATOR(pg_catalog.=) $1%s",
-						 table.qualified, lock ? " FOR UPDATE" : ""),
-			1, types, values, NULL, false);
-	if (SPI_processed > 0)
-	{
-		status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		if (status == NULL)
-			status = "";
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return status;
+	rs->now = rs->table;
+	ont_table_refresh(&rs->now);
+	return ont_read_status(&rs->now, rs->id, lock);
 }
 
 static bool
@@ -111,21 +119,12 @@ is_running(const char *status)
 	return status && strcmp(status, "PROCESSING") == 0;
 }
 
-/* finish_process(id, final, message, step) */
+/* finish the process with its progress at done steps */
 static void
 finish(const RunState *rs, const char *final, const char *message, int done)
 {
-	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-
-	values[0] = Int64GetDatum(rs->id);
-	values[1] = CStringGetTextDatum(final);
-	values[2] = message ? CStringGetTextDatum(message) : (Datum) 0;
-	nulls[2] = message ? ' ' : 'n';
-	values[3] = CStringGetTextDatum(progress(done, rs->n));
-	ont_spi_execute(psprintf("SELECT %s.finish_process($1, $2, $3, $4)", rs->schema),
-			4, types, values, nulls, false);
+	ont_finish(&rs->now, rs->id, final, message ? pstrdup(message) : NULL,
+			   progress(done, rs->n));
 }
 
 /* an error for a row that is neither PROCESSING nor ABORT */
@@ -143,16 +142,46 @@ not_running(const RunState *rs, const char *status, const char *when)
 }
 
 /*
+ * Run step i's SQL with settings of its own: whatever it sets is rolled
+ * back when it ends (on error, the subtransaction's abort does that).
+ */
+static void
+execute_step(const RunState *rs)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	int			nestlevel = NewGUCNestLevel();
+	int			rc;
+
+	rc = SPI_execute(rs->steps[rs->current - 1], false, 0);
+	/* SPI leaves its procedure context current: back to the step's */
+	MemoryContextSwitchTo(caller);
+	if (rc == SPI_ERROR_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("a step of ontstatus.run_process() cannot commit, roll back or start a transaction"),
+				 errdetail("Each step runs in a transaction of its own, committed after it.")));
+	if (rc == SPI_ERROR_COPY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a step of ontstatus.run_process() cannot COPY to or from the client"),
+				 errdetail("A step runs inside the server: there is no client to send rows to or read them from."),
+				 errhint("COPY to or from a file on the server, or use INSERT ... SELECT.")));
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_freetuptable(SPI_tuptable);
+	AtEOXact_GUC(false, nestlevel);
+}
+
+/*
  * Transaction i but its commit: returns true when the process was stopped
  * (KILLED is recorded), false when step i ran and its progress (or, after
  * the last step, COMPLETED) is recorded.
  */
 static bool
-step_body(const RunState *rs)
+step_body(RunState *rs)
 {
 	int			i = rs->current;
 	char	   *status;
-	int			rc;
 
 	status = read_status(rs, false);
 	if (is_abort(status))
@@ -163,15 +192,7 @@ step_body(const RunState *rs)
 	if (!is_running(status))
 		not_running(rs, status, "before");
 
-	rc = SPI_execute(rs->steps[i - 1], false, 0);
-	if (rc == SPI_ERROR_TRANSACTION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("a step of ontstatus.run_process() cannot commit, roll back or start a transaction"),
-				 errdetail("Each step runs in a transaction of its own, committed after it.")));
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	SPI_freetuptable(SPI_tuptable);
+	execute_step(rs);
 	/* a deferred constraint fails the step, not the commit */
 	ont_spi_execute("SET CONSTRAINTS ALL IMMEDIATE", 0, NULL, NULL, NULL, false);
 
@@ -184,16 +205,7 @@ step_body(const RunState *rs)
 	if (!is_running(status))
 		not_running(rs, status, "after");
 	if (i < rs->n)
-	{
-		Oid			types[3] = {INT8OID, INT4OID, INT4OID};
-		Datum		values[3];
-
-		values[0] = Int64GetDatum(rs->id);
-		values[1] = Int32GetDatum(i);
-		values[2] = Int32GetDatum(rs->n);
-		ont_spi_execute(psprintf("SELECT %s.report_progress($1, $2, $3)", rs->schema),
-				3, types, values, NULL, false);
-	}
+		(void) ont_progress(&rs->now, rs->id, progress(i, rs->n), NULL);
 	else
 		finish(rs, "COMPLETED", NULL, i);
 	return false;
@@ -205,7 +217,7 @@ step_body(const RunState *rs)
  * in *stopped what step_body returned.
  */
 static ErrorData *
-run_step(const RunState *rs, bool *stopped)
+run_step(RunState *rs, bool *stopped)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -247,31 +259,68 @@ commit(void)
 #endif
 }
 
-/* context for an error while recording a failure: the failure itself */
+/*
+ * The failure's record: ERROR with the step's progress and message, or
+ * KILLED when the row was aborted meanwhile, nothing when it is no longer
+ * running.  In a subtransaction, waiting for the row's lock no longer than
+ * the caller's lock_timeout or statement_timeout: a record that cannot be
+ * written is a WARNING, never an error hiding the step's own.
+ */
 static void
-failure_context(void *arg)
+record_failure_row(RunState *rs, const char *message)
 {
-	ErrorData  *edata = (ErrorData *) arg;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int			nestlevel = NewGUCNestLevel();
 
-	errcontext("while ontstatus.run_process() recorded this error: %s", edata->message);
+	/* the statement's timeout may be spent already: it bounds the wait */
+	if (StatementTimeout > 0 && (LockTimeout == 0 || LockTimeout > StatementTimeout))
+		(void) set_config_option("lock_timeout", psprintf("%d", StatementTimeout),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, ERROR, false);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		char	   *status = read_status(rs, true);
+
+		if (is_running(status))
+			finish(rs, "ERROR", message, rs->current - 1);
+		else if (is_abort(status))
+			finish(rs, "KILLED", message, rs->current - 1);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("ontstatus.run_process() could not record the failure of step %d of %d in process " INT64_FORMAT ": %s",
+						rs->current, rs->n, rs->id, edata->message),
+				 errdetail("The row of %s keeps what it had.", rs->table.qualified)));
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(false, nestlevel);
 }
 
 /*
- * Record that step rs->current failed with edata (ERROR, or KILLED when the
- * row was aborted meanwhile, nothing when it is no longer running), commit
- * that, and re-throw edata.
+ * Record that step rs->current failed with edata, commit that, and
+ * re-throw edata.
  */
 pg_noreturn static void
-record_failure(const RunState *rs, ErrorData *edata)
+record_failure(RunState *rs, ErrorData *edata)
 {
-	ErrorContextCallback callback;
 	StringInfoData message;
-	char	   *status;
-
-	callback.callback = failure_context;
-	callback.arg = edata;
-	callback.previous = error_context_stack;
-	error_context_stack = &callback;
 
 	initStringInfo(&message);
 	appendStringInfo(&message, "step %d of %d failed: %s (SQLSTATE %s)",
@@ -280,14 +329,8 @@ record_failure(const RunState *rs, ErrorData *edata)
 	if (edata->detail)
 		appendStringInfo(&message, " DETAIL: %s", edata->detail);
 
-	status = read_status(rs, true);
-	if (is_running(status))
-		finish(rs, "ERROR", message.data, rs->current - 1);
-	else if (is_abort(status))
-		finish(rs, "KILLED", message.data, rs->current - 1);
+	record_failure_row(rs, message.data);
 	commit();
-
-	error_context_stack = callback.previous;
 
 	edata->context = psprintf("%s%sontstatus.run_process() step %d of %d",
 							  edata->context ? edata->context : "",
@@ -310,12 +353,13 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			n;
 	int			rc;
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char		vnulls[3] = {' ', ' ', ' '};
+	Datum		values[1];
 	bool		isnull;
 	TupleDesc	tupdesc;
+	char	   *type;
+	char	   *changed_by;
 
+	ont_refuse_in_parallel_worker("ontstatus.run_process()");
 	/* before anything else: it must be able to commit */
 	if (call == NULL || call->atomic || IsTransactionBlock() || IsSubTransaction())
 		ereport(ERROR,
@@ -332,6 +376,7 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("steps must not be null")));
+	ont_prevent_writes("ontstatus.run_process()");
 
 	if ((rc = SPI_connect_ext(SPI_OPT_NONATOMIC)) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed: %s", SPI_result_code_string(rc));
@@ -339,7 +384,6 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	/* everything the run needs, copied into SPI's context before a commit */
 	memset(&rs, 0, sizeof(rs));
 	rs.cxt = CurrentMemoryContext;
-	rs.schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
 	array = PG_GETARG_ARRAYTYPE_P_COPY(1);
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
@@ -362,28 +406,27 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 					 errdetail("Nothing was started.")));
 		rs.steps[i] = TextDatumGetCString(elems[i]);
 	}
+	type = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	changed_by = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 
-	/* the start, with its ABORT semantics, committed at once */
-	values[0] = PointerGetDatum(PG_GETARG_TEXT_P_COPY(0));
-	values[1] = CStringGetTextDatum(progress(0, n));
-	if (PG_ARGISNULL(2))
-		vnulls[2] = 'n';
-	else
-		values[2] = PointerGetDatum(PG_GETARG_TEXT_P_COPY(2));
-	ont_spi_execute(psprintf("SELECT %s.start_process($1, $2, '', $3)", rs.schema),
-			3, types, values, vnulls, false);
-	rs.id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-										1, &isnull));
-	if (isnull)
-		elog(ERROR, "start_process returned NULL");
-	SPI_freetuptable(SPI_tuptable);
+	/*
+	 * The start, with its ABORT semantics, and a first update, so that the
+	 * row has its end_date while step 1 runs; committed at once.
+	 */
+	ont_resolve_table(NULL, &rs.table);
+	rs.id = ont_start(&rs.table, type, progress(0, n), NULL, changed_by);
+	(void) ont_progress(&rs.table, rs.id, progress(0, n), NULL);
 	commit();
 
+	rs.step_cxt = AllocSetContextCreate(rs.cxt, "ontstatus run_process step",
+										ALLOCSET_DEFAULT_SIZES);
 	for (rs.current = 1; rs.current <= n; rs.current++)
 	{
 		bool		stopped;
-		ErrorData  *failure = run_step(&rs, &stopped);
+		ErrorData  *failure;
 
+		MemoryContextSwitchTo(rs.step_cxt);
+		failure = run_step(&rs, &stopped);
 		if (failure)
 			record_failure(&rs, failure);
 #if PG_VERSION_NUM >= 150000
@@ -400,6 +443,7 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 				MemoryContextSwitchTo(rs.cxt);
 				edata = CopyErrorData();
 				FlushErrorState();
+				MemoryContextSwitchTo(rs.step_cxt);
 			}
 			PG_END_TRY();
 			if (edata)
@@ -408,6 +452,8 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 #else
 		commit();
 #endif
+		MemoryContextSwitchTo(rs.cxt);
+		MemoryContextReset(rs.step_cxt);
 		if (stopped)
 			break;
 	}

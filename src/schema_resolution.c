@@ -42,15 +42,29 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #define ONT_TABLE_NAME "ont_process_status"
 
-/* the prepared lookup, and the query text it was prepared from */
-static SPIPlanPtr lookup_plan = NULL;
-static char *lookup_plan_sql = NULL;
+/*
+ * Kept lookup plans, one per lookup table (by its quoted qualified name,
+ * which is all the query text depends on).  As status_query.c's, a plan is
+ * never freed: the lookup table can be a view whose rows come from a
+ * function that calls ontstatus under another ontstatus.lookup_table, so
+ * an outer call may still be running the plan a nested call would replace.
+ */
+#define LOOKUP_KEY_SIZE (2 * (2 * NAMEDATALEN + 2) + 2)
+
+typedef struct LookupPlan
+{
+	char		table[LOOKUP_KEY_SIZE];
+	SPIPlanPtr	plan;
+} LookupPlan;
+
+static HTAB *lookup_plans = NULL;
 
 /*
  * Is value empty, or between min and max dot-separated names in SQL syntax?
@@ -253,6 +267,48 @@ lookup_schema(const char *value, const OntRequest *req)
 }
 
 /*
+ * The kept plan of the lookup in table (sql), prepared the first time.
+ * The plan cache revalidates it when the table changes.
+ */
+static SPIPlanPtr
+lookup_plan(const char *table, const char *sql, Oid *types)
+{
+	LookupPlan *entry;
+	SPIPlanPtr	plan;
+	bool		found;
+
+	if (strlen(table) >= LOOKUP_KEY_SIZE)
+		elog(ERROR, "lookup table name too long: %s", table);	/* quoting bounds it */
+	if (lookup_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = LOOKUP_KEY_SIZE;
+		ctl.entrysize = sizeof(LookupPlan);
+		lookup_plans = hash_create("ontstatus lookup plans", 8, &ctl,
+#if PG_VERSION_NUM >= 140000
+								   HASH_ELEM | HASH_STRINGS
+#else
+								   HASH_ELEM
+#endif
+			);
+	}
+	entry = (LookupPlan *) hash_search(lookup_plans, table, HASH_FIND, NULL);
+	if (entry)
+		return entry->plan;
+
+	plan = SPI_prepare(sql, 3, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	/* enter it once nothing can fail */
+	SPI_keepplan(plan);
+	entry = (LookupPlan *) hash_search(lookup_plans, table, HASH_ENTER, &found);
+	entry->plan = plan;
+	return plan;
+}
+
+/*
  * Run the lookup for req in table.  Returns the schema's OID; raises an
  * error when no row matches.
  */
@@ -266,6 +322,7 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 	char	   *schema;
 	Oid			nspid;
 	int			rc;
+	SPIPlanPtr	plan;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -292,27 +349,8 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 	values[2] = PointerGetDatum(project_levels(req->project_id));
 
 	ont_spi_connect();
-
-	/* prepare once per backend and lookup table; the plan cache revalidates */
-	if (lookup_plan == NULL || strcmp(lookup_plan_sql, sql.data) != 0)
-	{
-		SPIPlanPtr	plan;
-
-		if (lookup_plan)
-		{
-			SPI_freeplan(lookup_plan);
-			lookup_plan = NULL;
-			pfree(lookup_plan_sql);
-		}
-		plan = SPI_prepare(sql.data, 3, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		lookup_plan_sql = MemoryContextStrdup(TopMemoryContext, sql.data);
-		SPI_keepplan(plan);
-		lookup_plan = plan;
-	}
-
-	rc = SPI_execute_plan(lookup_plan, values, nulls, true, 1);
+	plan = lookup_plan(table, sql.data, types);
+	rc = SPI_execute_plan(plan, values, nulls, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
@@ -363,6 +401,27 @@ void
 ont_table_in_schema(const char *schema, OntTable *table)
 {
 	table_in_schema(get_namespace_oid(schema, true), schema, table, NULL);
+}
+
+/*
+ * The names of a table resolved earlier, read again from its OID: a job
+ * that resolved its table once writes there whatever its steps do to
+ * search_path, ontstatus.schema or the names.  An error when the table is
+ * gone.
+ */
+void
+ont_table_refresh(OntTable *table)
+{
+	Oid			nspid = get_rel_namespace(table->relid);
+	char	   *relname = get_rel_name(table->relid);
+
+	if (!OidIsValid(nspid) || relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation %s no longer exists", table->qualified),
+				 errdetail("It was dropped while a process recorded in it was running.")));
+	table->schema = get_namespace_name(nspid);
+	table->qualified = quote_qualified_identifier(table->schema, relname);
 }
 
 /*

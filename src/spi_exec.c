@@ -41,18 +41,22 @@ ont_spi_finish(void)
 /*
  * Run sql with its parameters (nulls as SPI takes them: 'n' or ' ', or
  * NULL for none); the rows, if any, are in SPI_tuptable.  Returns SPI's
- * code.
+ * code.  The caller's memory context stays current (SPI would leave its
+ * procedure context current, where a long run_process would pile up what
+ * each step allocates after it).
  */
 int
 ont_spi_execute(const char *sql, int nargs, Oid *types, Datum *values,
 				const char *nulls, bool read_only)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	int			rc;
 
 	if (nargs == 0)
 		rc = SPI_execute(sql, read_only, 0);
 	else
 		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+	MemoryContextSwitchTo(caller);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	return rc;
@@ -61,19 +65,23 @@ ont_spi_execute(const char *sql, int nargs, Oid *types, Datum *values,
 /*
  * Put the rows of the last statement into a materialize-mode result whose
  * row type they match column for column, but for column skip (-1: none),
- * which the declared result lacks (an older version's signature).
+ * which the declared result lacks (an older version's signature), and for
+ * the last extra columns, which only fixup reads.  fixup (NULL: none)
+ * completes each row first.
  */
 void
-ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip)
+ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int extra,
+					   OntRowFixup fixup)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	desc = SPI_tuptable->tupdesc;
+	int			natts = desc->natts - extra;
 
-	if (rsinfo->setDesc->natts == desc->natts)
+	if (rsinfo->setDesc->natts == natts)
 		skip = -1;
-	else if (skip < 0 || rsinfo->setDesc->natts != desc->natts - 1)
+	else if (skip < 0 || rsinfo->setDesc->natts != natts - 1)
 		elog(ERROR, "result has %d columns, expected %d",
-			 rsinfo->setDesc->natts, desc->natts);
+			 rsinfo->setDesc->natts, natts);
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -81,10 +89,12 @@ ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip)
 		bool	   *n = palloc(sizeof(bool) * desc->natts);
 
 		heap_deform_tuple(SPI_tuptable->vals[i], desc, v, n);
+		if (fixup)
+			fixup(v, n);
 		if (skip >= 0)
 		{
-			memmove(&v[skip], &v[skip + 1], sizeof(Datum) * (desc->natts - skip - 1));
-			memmove(&n[skip], &n[skip + 1], sizeof(bool) * (desc->natts - skip - 1));
+			memmove(&v[skip], &v[skip + 1], sizeof(Datum) * (natts - skip - 1));
+			memmove(&n[skip], &n[skip + 1], sizeof(bool) * (natts - skip - 1));
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 		pfree(v);

@@ -4,6 +4,8 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('notify');
 $node->init;
@@ -117,6 +119,67 @@ $node->psql('postgres', q{
 like($stdout, qr/^1$/m, 'the start ran, was rolled back, and the session went on')
   or diag("stdout: $stdout\nstderr: $stderr");
 unlike($stdout, qr/Asynchronous notification/, 'no notification for a rolled-back start');
+
+# The payload is ids and codes only - never the message or changedby_char -
+# because PostgreSQL has no privileges on channels: any role of the database
+# can LISTEN, whatever it may read.  A role with no grant at all hears it.
+$node->safe_psql('postgres', q{CREATE ROLE eavesdropper LOGIN});
+my $payload_of = sub {
+	my ($out) = @_;
+	return [ map { decode_json($_) } ($out =~ /Asynchronous notification "ontstatus" with payload "(.*?)" received/g) ];
+};
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT', message => 'secret message', changed_by => 'secret user');
+	SELECT ontstatus.finish_process(currval(pg_get_serial_sequence('i2b2metadata.ont_process_status', 'process_id')),
+		'ERROR', 'secret failure');
+}, stdout => \$stdout, stderr => \$stderr);
+my $seen = $payload_of->($stdout);
+is(scalar @$seen, 2, 'a start and a finish with messages: two notifications')
+  or diag("stdout: $stdout\nstderr: $stderr");
+is(join(',', map { join('|', sort keys %$_) } @$seen),
+	join(',', ('process_id|process_status_cd|process_step_cd|process_type_cd|schema') x 2),
+	'every payload is valid JSON with exactly id, type, step, status and schema');
+unlike($stdout, qr/secret/, 'no message and no changedby_char in any payload');
+
+# a role without any privilege on the table hears the changes too: the
+# README says so, and that a listener must re-read through the functions
+my ($out2, $err2);
+my $h = IPC::Run::start(
+	[ 'psql', '-XAtq', '-U', 'eavesdropper', '-d', $node->connstr('postgres'), '-f', '-' ],
+	'<', \my $in2, '>', \$out2, '2>', \$err2, IPC::Run::timeout(60));
+$in2 = "LISTEN ontstatus;\nSELECT 'listening';\n";
+$h->pump until $out2 =~ /listening/;
+$node->safe_psql('postgres', q{SELECT ontstatus.start_process('ONT_SYNCALL_CRC_CONCEPT')});
+$in2 .= "SELECT 'after';\n";
+$h->pump until $out2 =~ /after/;
+$in2 .= "\\q\n";
+$h->finish;
+like($out2, qr/Asynchronous notification "ontstatus" with payload "\{"process_id" : \d+, "process_type_cd" : "ONT_SYNCALL_CRC_CONCEPT"/,
+	'a role with no privilege on the table receives the notification')
+  or diag("stdout: $out2\nstderr: $err2");
+isnt(scalar $node->psql('postgres', 'SELECT count(*) FROM i2b2metadata.ont_process_status',
+		extra_params => [ '-U', 'eavesdropper' ]),
+	0, 'while it cannot read the table');
+
+# a numeric process_id of NaN: the payload stays valid JSON (a string)
+$node->safe_psql('postgres', q{
+	CREATE SCHEMA nan_ids;
+	CREATE TABLE nan_ids.ont_process_status (process_id numeric PRIMARY KEY,
+		process_type_cd text, process_step_cd text, process_status_cd text);
+	SELECT ontstatus.enable_notify('nan_ids');
+});
+$node->psql('postgres', q{
+	LISTEN ontstatus;
+	INSERT INTO nan_ids.ont_process_status VALUES ('NaN', 'ONT_ADD_CONCEPT', 'ONT_SENTTO_FRC', 'COMPLETED');
+	INSERT INTO nan_ids.ont_process_status VALUES (12.50, 'ONT_ADD_CONCEPT', 'ONT_SENTTO_FRC', 'COMPLETED');
+}, stdout => \$stdout, stderr => \$stderr);
+$seen = eval { $payload_of->($stdout) };
+is($@, '', 'the payloads of numeric ids NaN and 12.50 are valid JSON')
+  or diag("stdout: $stdout\nstderr: $stderr");
+like($stdout, qr/"process_id" : "NaN", /, 'NaN as a string');
+like($stdout, qr/"process_id" : 12\.50, /, '12.50 as a number');
+is(scalar @{ $seen || [] }, 2, 'both announced');
 
 $node->stop;
 done_testing();
