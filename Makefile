@@ -16,7 +16,7 @@ OBJS = src/ontstatus.o src/request.o src/request_parser.o src/reports.o src/life
 DATA = sql/ontstatus--1.0.sql sql/ontstatus--1.1.sql sql/ontstatus--1.0--1.1.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 
-REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache reports lifecycle cell_rows table_zone hardening xml_guards response_limits mutation api guc_prefix run_process upgrade
+REGRESS = init request_filters response_format time_zones errors ddl_variants project_lookup plan_cache reports lifecycle cell_rows table_zone hardening xml_guards response_limits mutation api guc_prefix run_process parallel upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=test
 # isolation tests: test/specs -> test/expected
 ISOLATION = start_process

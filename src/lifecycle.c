@@ -357,7 +357,7 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	const char *start_step;
 	OntTable	table;
 
-	ont_refuse_in_parallel_worker("ontstatus.start_process()");
+	ont_enter("ontstatus.start_process()");
 	ont_prevent_writes("ontstatus.start_process()");
 	not_null(fcinfo, 0, "process_type_cd");
 	start_step = first_step(type);
@@ -482,7 +482,7 @@ record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
 {
 	OntTable	table;
 
-	ont_refuse_in_parallel_worker("ontstatus.report_progress()");
+	ont_enter("ontstatus.report_progress()");
 	ont_prevent_writes("ontstatus.report_progress()");
 	not_null(fcinfo, 0, "process_id");
 	ont_resolve_table(NULL, &table);
@@ -533,7 +533,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 	OntTable	table;
 	int			zone;
 
-	ont_refuse_in_parallel_worker("ontstatus.stop_processes()");
+	ont_enter("ontstatus.stop_processes()");
 	ont_prevent_writes("ontstatus.stop_processes()");
 	not_null(fcinfo, 0, "process_type_cd");
 	type = text_arg(fcinfo, 0);
@@ -599,7 +599,7 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 	char	   *step = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
 	OntTable	table;
 
-	ont_refuse_in_parallel_worker("ontstatus.finish_process()");
+	ont_enter("ontstatus.finish_process()");
 	ont_prevent_writes("ontstatus.finish_process()");
 	not_null(fcinfo, 0, "process_id");
 	not_null(fcinfo, 1, "process_status_cd");

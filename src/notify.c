@@ -231,7 +231,7 @@ ontstatus_enable_notify(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
 
-	ont_refuse_in_parallel_worker("ontstatus.enable_notify()");
+	ont_enter("ontstatus.enable_notify()");
 	ont_prevent_writes("ontstatus.enable_notify()");
 	trigger_table(fcinfo, &table);
 #if PG_VERSION_NUM >= 140000
@@ -260,7 +260,7 @@ ontstatus_disable_notify(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
 
-	ont_refuse_in_parallel_worker("ontstatus.disable_notify()");
+	ont_enter("ontstatus.disable_notify()");
 	ont_prevent_writes("ontstatus.disable_notify()");
 	trigger_table(fcinfo, &table);
 	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table.qualified));

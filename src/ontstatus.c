@@ -44,18 +44,20 @@ PG_FUNCTION_INFO_V1(ontstatus_get_ont_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_find_process_status);
 
-void
-_PG_init(void)
-{
-	/*
-	 * A parallel worker that loads the library while it runs a query is in
-	 * parallel mode, where the leader's values of our settings can no longer
-	 * be set (each would be lost with a WARNING).  Nothing runs there
-	 * anyway: every entry point refuses to (ont_refuse_in_parallel_worker).
-	 */
-	if (IsParallelWorker())
-		return;
+/*
+ * Define the settings.  Normally at load time; but a library first loaded
+ * while a parallel query runs (a PARALLEL SAFE function of the user's
+ * calling ours) is in parallel mode, where the values the session already
+ * gave our settings could not be applied: each would be lost, with a
+ * WARNING, for the rest of the session.  Then this waits for the first
+ * call outside parallel mode (ont_enter), and the values are kept.
+ */
+static bool settings_defined = false;
 
+static void
+define_settings(void)
+{
+	settings_defined = true;
 	DefineCustomStringVariable("ontstatus.schema",
 							   "Schema that holds the ont_process_status table.",
 							   "A schema name in SQL syntax (folded to lower case unless quoted); when empty, the first ont_process_status on search_path is used.",
@@ -103,6 +105,13 @@ _PG_init(void)
 #else
 	EmitWarningsOnPlaceholders("ontstatus");
 #endif
+}
+
+void
+_PG_init(void)
+{
+	if (!IsInParallelMode())
+		define_settings();
 }
 
 static void
@@ -182,7 +191,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 	OntRequest *req;
 	OntResponse *out;
 
-	ont_refuse_in_parallel_worker("ontstatus.get_ont_process_status()");
+	ont_enter("ontstatus.get_ont_process_status()");
 	req = palloc0(sizeof(OntRequest));
 	out = ont_response_create();
 
@@ -232,21 +241,25 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 }
 
 /*
- * Every entry point's first check.  The functions are PARALLEL UNSAFE, but
- * a user's function declared PARALLEL SAFE can still call them in a
- * worker, which has neither the session's ontstatus settings nor a way to
- * set TimeZone to the table's zone: it would read another table, or the
- * right one in the wrong zone.
+ * Every entry point's first call.  The functions are PARALLEL UNSAFE, but
+ * a user's function declared PARALLEL SAFE or RESTRICTED can still call
+ * them in a parallel query, in a worker or in the leader: there neither
+ * subtransactions nor the table's time zone can be set, and a worker may
+ * lack the session's settings.  A refusal, rather than rows from the wrong
+ * table or in the wrong zone.  Outside parallel mode, makes sure the
+ * settings are defined (define_settings).
  */
 void
-ont_refuse_in_parallel_worker(const char *function)
+ont_enter(const char *function)
 {
-	if (IsParallelWorker())
+	if (IsInParallelMode())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s cannot run in a parallel worker", function),
-				 errdetail("A parallel worker has neither the session's ontstatus settings nor the table's time zone."),
-				 errhint("Declare the function that calls it PARALLEL RESTRICTED or PARALLEL UNSAFE.")));
+				 errmsg("%s cannot run in a parallel query", function),
+				 errdetail("It was called from a function declared PARALLEL SAFE or PARALLEL RESTRICTED; in a parallel query it could not use the session's ontstatus settings and the table's time zone."),
+				 errhint("Declare the function that calls it PARALLEL UNSAFE.")));
+	if (!settings_defined)
+		define_settings();
 }
 
 /*
@@ -301,7 +314,7 @@ ontstatus_process_status(PG_FUNCTION_ARGS)
 	OntStatusQuery q;
 	int			zone;
 
-	ont_refuse_in_parallel_worker("ontstatus.process_status()");
+	ont_enter("ontstatus.process_status()");
 	if (!ont_request_from_text(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
 		ont_request_raise(&req);
 	/* request times without an offset are wall clock in the table's zone */
@@ -319,7 +332,7 @@ ontstatus_find_process_status(PG_FUNCTION_ARGS)
 	OntStatusQuery q;
 	int			zone;
 
-	ont_refuse_in_parallel_worker("ontstatus.find_process_status()");
+	ont_enter("ontstatus.find_process_status()");
 	memset(&q, 0, sizeof(q));
 	if (!PG_ARGISNULL(0))
 	{

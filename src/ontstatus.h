@@ -100,7 +100,7 @@ typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
 /* ontstatus.c */
 extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
-extern void ont_refuse_in_parallel_worker(const char *function);
+extern void ont_enter(const char *function);
 
 /* settings (ontstatus.c) */
 extern char *ontstatus_schema;

@@ -213,7 +213,7 @@ ontstatus_process_summary(PG_FUNCTION_ARGS)
 	Oid			types[1] = {TIMESTAMPTZOID};
 	Datum		values[1];
 
-	ont_refuse_in_parallel_worker("ontstatus.process_summary()");
+	ont_enter("ontstatus.process_summary()");
 	ont_resolve_table(NULL, &table);
 	if (PG_ARGISNULL(0))
 		return run_report(fcinfo, psprintf(summary_sql, table.qualified, ""), -1,
@@ -234,7 +234,7 @@ ontstatus_running_processes(PG_FUNCTION_ARGS)
 	Datum		values[1] = {(Datum) 0};
 	char		nulls[1] = {' '};
 
-	ont_refuse_in_parallel_worker("ontstatus.running_processes()");
+	ont_enter("ontstatus.running_processes()");
 	ont_resolve_table(NULL, &table);
 
 	if (PG_ARGISNULL(0))

@@ -359,7 +359,7 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	char	   *type;
 	char	   *changed_by;
 
-	ont_refuse_in_parallel_worker("ontstatus.run_process()");
+	ont_enter("ontstatus.run_process()");
 	/* before anything else: it must be able to commit */
 	if (call == NULL || call->atomic || IsTransactionBlock() || IsSubTransaction())
 		ereport(ERROR,
