@@ -174,6 +174,35 @@ $runner->{h}->finish;
 release_gate($holder);
 is(done_values(), '10,20,30', 'no step after a failure ran');
 
+# --- recording a failure waits for the row no longer than the caller's
+# statement_timeout allows (it waited for ever once the step's timeout had
+# fired): another session holds the row; the CALL still returns, raises the
+# step's error, and warns that the failure could not be recorded
+$holder = hold_gate();
+$runner = session();
+send_sql($runner, q{SET statement_timeout = '5s';
+CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', ARRAY['SELECT count(*) FROM gate']);
+\echo finished bounded});
+wait_until_waiting();
+my $bounded_id = run_query('SELECT max(process_id) FROM ont_process_status');
+my $row_holder = session();
+send_sql($row_holder, qq{BEGIN; SELECT 1 FROM ont_process_status WHERE process_id = $bounded_id FOR UPDATE; \\echo row locked});
+wait_for($row_holder, qr/^row locked$/m);
+wait_for($runner, qr/^finished bounded$/m);
+like($runner->{err}, qr/WARNING:  55P03: ontstatus\.run_process\(\) could not record the failure of step 1 of 1 in process $bounded_id: canceling statement due to lock timeout/,
+	'the record waited no longer than statement_timeout, and says it could not be written');
+like($runner->{err}, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'the step\'s own error is raised, not the record\'s');
+send_sql($row_holder, "COMMIT; \\echo row released");
+wait_for($row_holder, qr/^row released$/m);
+$row_holder->{in} .= "\\q\n";
+$row_holder->{h}->finish;
+$runner->{in} .= "\\q\n";
+$runner->{h}->finish;
+release_gate($holder);
+is(row($bounded_id), 'PROCESSED 0/1|PROCESSING|', 'the row keeps what it had, as the WARNING says');
+run_query("SELECT ontstatus.finish_process($bounded_id, 'ERROR', 'ended by the test')");
+
 # --- refusals: nothing is started
 my $before = run_query('SELECT count(*) FROM ont_process_status');
 $rc = $node->psql('postgres', q{\set VERBOSITY verbose
