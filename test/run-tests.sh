@@ -33,6 +33,14 @@ pg_virtualenv -t -v 15 bash -c '
 	for f in test/regression.diffs tmp_check/log/regress_log_*; do
 		[ -f "$f" ] && [ "$rc" -ne 0 ] && { echo "=== $f"; cat "$f"; }
 	done
+	# a crashed backend resets every session but may leave every test
+	# green: the server logs (this cluster, and the TAP tests'\'' nodes) say
+	serverlog=$(pg_lsclusters -h | awk "\$2 == \"regress\" { print \$7 }")
+	crashed=$(grep -ls "terminated by signal" "$serverlog" tmp_check/log/*.log)
+	if [ -n "$crashed" ]; then
+		echo "not ok - a backend crashed (terminated by signal) during the suite: $crashed"
+		rc=1
+	fi
 	exit $rc
 '
 rc=$?

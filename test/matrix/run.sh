@@ -83,7 +83,8 @@ for major in $majors; do
 			2) echo "xsd-check .. skipped" ;;
 			*) echo "xsd-check .. FAILED"; rc=1 ;;
 		esac
-		grep -q "terminated by signal" "'"$work"'/server.log" && { echo "=== a backend crashed"; rc=1; }
+		crashed=$(grep -ls "terminated by signal" "'"$work"'/server.log" tmp_check/log/*.log)
+		[ -n "$crashed" ] && { echo "=== a backend crashed: $crashed"; rc=1; }
 		pg_ctl -D "'"$work"'/data" -m fast stop >/dev/null
 		exit $rc
 	' >"$log" 2>&1
