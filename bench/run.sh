@@ -158,6 +158,7 @@ for shape in by_id rows_1000; do
 done
 
 psql -qX -d "$db" -f bench/memory.sql
+psql -qX -d "$db" -f bench/run_process_memory.sql
 echo
 echo "== indexes: the plans ontstatus gets on 100k rows without and with the recommended indexes"
 psql -qX -d "$db" -f bench/explain.sql | grep -E "^==|Scan|Sort|Limit|Execution Time|Planning Time|Index Cond|Filter|Rows Removed"
