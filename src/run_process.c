@@ -68,6 +68,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "storage/proc.h"
+#include "tcop/dest.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -152,7 +153,18 @@ execute_step(const RunState *rs)
 	int			nestlevel = NewGUCNestLevel();
 	int			rc;
 
+#if PG_VERSION_NUM >= 140000
+	{
+		/* the rows a step's SELECT returns are nobody's: never kept */
+		SPIExecuteOptions options;
+
+		memset(&options, 0, sizeof(options));
+		options.dest = None_Receiver;
+		rc = SPI_execute_extended(rs->steps[rs->current - 1], &options);
+	}
+#else
 	rc = SPI_execute(rs->steps[rs->current - 1], false, 0);
+#endif
 	/* SPI leaves its procedure context current: back to the step's */
 	MemoryContextSwitchTo(caller);
 	if (rc == SPI_ERROR_TRANSACTION)
