@@ -61,6 +61,13 @@ case $? in
 	*) failed=$((failed + 1)) ;;
 esac
 
+# every SQL example of README.md and docs/, against an i2b2 site
+pg_virtualenv -t -v 15 test/doctest/run.sh
+case $? in
+	0) passed=$((passed + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+esac
+
 # the ONT cell's own path: PgJDBC and JAXB classes generated from the XSDs
 pg_virtualenv -t -v 15 test/java/run.sh
 case $? in

@@ -83,6 +83,12 @@ for major in $majors; do
 			2) echo "xsd-check .. skipped" ;;
 			*) echo "xsd-check .. FAILED"; rc=1 ;;
 		esac
+		# every SQL example of README.md and docs/, against this server too
+		if test/doctest/run.sh >doctest.log 2>&1; then
+			echo "doctest .. ok"
+		else
+			echo "doctest .. FAILED"; grep -v "^ok - " doctest.log; rc=1
+		fi
 		crashed=$(grep -ls "terminated by signal" "'"$work"'/server.log" tmp_check/log/*.log)
 		[ -n "$crashed" ] && { echo "=== a backend crashed: $crashed"; rc=1; }
 		pg_ctl -D "'"$work"'/data" -m fast stop >/dev/null
@@ -95,8 +101,8 @@ for major in $majors; do
 	f=$(grep -cE "^(test .*\.\.\. (FAILED|failed)|not ok +[0-9]+ )" "$log")
 	p=$((p + $(grep -cE "^test/t/.*\.pl \.+ ok" "$log")))
 	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
-	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log")))
-	f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log")))
+	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log") + $(grep -c "^doctest \.\. ok" "$log")))
+	f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log") + $(grep -c "^doctest \.\. FAILED" "$log")))
 	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log")))
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	[ "$rc" -ne 0 ] && tail -60 "$log"
