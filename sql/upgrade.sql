@@ -1,7 +1,7 @@
 --
--- upgrade: version 1.0 still installs and works with the 1.1 library, and
--- 1.0 followed by ALTER EXTENSION UPDATE leaves exactly the objects of a
--- fresh 1.1 install.  Runs last: it drops and re-creates the extension.
+-- upgrade: version 1.0 still installs and works with the current library, and
+-- 1.0 (and 1.1) followed by ALTER EXTENSION UPDATE leave exactly the objects of a
+-- fresh 1.2 install.  Runs last: it drops and re-creates the extension.
 --
 SET timezone = 'America/New_York';
 
@@ -89,3 +89,22 @@ FROM ontstatus.running_processes();
 
 RESET ontstatus.schema;
 DROP SCHEMA up CASCADE;
+
+-- 1.1, as a site has it today, updated to 1.2: exactly a fresh 1.2 (only
+-- check_setup is new)
+DROP EXTENSION ontstatus;
+CREATE EXTENSION ontstatus VERSION '1.1';
+CREATE TEMP TABLE v11 AS SELECT * FROM pg_temp.ext_objects();
+ALTER EXTENSION ontstatus UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ontstatus';
+CREATE TEMP TABLE updated11 AS SELECT * FROM pg_temp.ext_objects();
+SELECT object, (v11.detail IS NULL) AS added, (u.detail IS NULL) AS removed
+FROM v11 FULL JOIN updated11 u USING (object)
+WHERE v11.detail IS DISTINCT FROM u.detail
+ORDER BY object;
+SELECT 'only after the update' AS side, * FROM (TABLE updated11 EXCEPT TABLE fresh) AS a
+UNION ALL
+SELECT 'only in a fresh install', * FROM (TABLE fresh EXCEPT TABLE updated11) AS b;
+-- and check_setup says the installed version is the one available
+SELECT status, detail LIKE 'ontstatus 1.2,%' AS current
+FROM ontstatus.check_setup() WHERE area = 'versions' LIMIT 1;

@@ -41,7 +41,6 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -184,14 +183,6 @@ first_step(const char *type)
 			 errmsg("unknown process_type_cd: \"%s\"", type),
 			 errdetail("Allowed: ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT, ONT_SYNCALL_CRC_CONCEPT.")));
 	return NULL;				/* keep the compiler quiet */
-}
-
-/* refuse, cleanly, in a read-only transaction and on a standby */
-void
-ont_prevent_writes(const char *function)
-{
-	PreventCommandIfReadOnly(function);
-	PreventCommandDuringRecovery(function);
 }
 
 static char *

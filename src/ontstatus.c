@@ -21,7 +21,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/tuplestore.h"
 #include "utils/xml.h"
 
@@ -29,11 +28,6 @@ PG_MODULE_MAGIC;
 
 #if PG_VERSION_NUM < 160000
 void		_PG_init(void);
-#endif
-
-/* PostgreSQL 15.0 called InitMaterializedSRF SetSingleFuncCall */
-#if PG_VERSION_NUM >= 150000 && !defined(MAT_SRF_USE_EXPECTED_DESC)
-#define InitMaterializedSRF SetSingleFuncCall
 #endif
 
 char	   *ontstatus_schema = NULL;
@@ -169,75 +163,64 @@ is_request_error(int sqlerrcode)
 	}
 }
 
+/* one call of get_ont_process_status, run by ont_try */
+typedef struct Answer
+{
+	text	   *request;
+	OntRequest *req;
+	OntResponse *out;
+} Answer;
+
+static void
+answer(void *arg)
+{
+	Answer	   *a = (Answer *) arg;
+	OntStatusQuery q;
+	OntTable	table;
+
+	if (!ont_request_from_text(VARDATA_ANY(a->request), VARSIZE_ANY_EXHDR(a->request), a->req))
+		ont_request_raise(a->req);
+	ont_query_from_request(a->req, &q);
+	ont_resolve_table(a->req, &table);
+	ont_write_response_start(a->out, a->req, q.max_rows);
+	ont_run_query(&table, &q, write_row, a->out);
+	ont_write_response_end(a->out);
+}
+
 /*
  * get_ont_process_status(text) and (xml): an i2b2 message for every
  * request.
  *
- * Everything that can fail runs in a subtransaction, as a PL/pgSQL
- * EXCEPTION block would, so that an error of the request - bad request,
- * missing table, permission denied, too large - becomes a well-formed
- * ERROR response.  Any other error (is_request_error) is raised again
- * after the subtransaction is rolled back.
+ * Everything that can fail runs in a subtransaction (ont_try), so that an
+ * error of the request - bad request, missing table, permission denied,
+ * too large - becomes a well-formed ERROR response.  Any other error
+ * (is_request_error) is raised again after the subtransaction is rolled
+ * back.
  */
 Datum
 ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 {
-	text	   *request = PG_GETARG_TEXT_PP(0);
-	MemoryContext callcxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	Answer		a;
+	ErrorData  *edata;
 	int			zone;
 
-	/* pointers, not locals, cross the longjmp: their targets stay valid */
-	OntRequest *req;
-	OntResponse *out;
-
 	ont_enter("ontstatus.get_ont_process_status()");
-	req = palloc0(sizeof(OntRequest));
-	out = ont_response_create();
+	a.request = PG_GETARG_TEXT_PP(0);
+	a.req = palloc0(sizeof(OntRequest));
+	a.out = ont_response_create();
 
 	/* outside the subtransaction: an ERROR response is dated in it too */
 	zone = ont_enter_table_zone();
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(callcxt);
-	PG_TRY();
+	edata = ont_try(answer, &a, CurrentMemoryContext);
+	if (edata)
 	{
-		OntStatusQuery q;
-		OntTable	table;
-
-		if (!ont_request_from_text(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), req))
-			ont_request_raise(req);
-		ont_query_from_request(req, &q);
-		ont_resolve_table(req, &table);
-		ont_write_response_start(out, req, q.max_rows);
-		ont_run_query(&table, &q, write_row, out);
-		ont_write_response_end(out);
-
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callcxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(callcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(callcxt);
-		CurrentResourceOwner = owner;
-
 		if (!is_request_error(edata->sqlerrcode))
 			ReThrowError(edata);
-
-		ont_write_error_response(out, req, error_response_text(edata));
+		ont_write_error_response(a.out, a.req, error_response_text(edata));
 		FreeErrorData(edata);
 	}
-	PG_END_TRY();
-
 	ont_leave_table_zone(zone);
-	PG_RETURN_XML_P(ont_response_datum(out));
+	PG_RETURN_XML_P(ont_response_datum(a.out));
 }
 
 /*
@@ -260,39 +243,6 @@ ont_enter(const char *function)
 				 errhint("Declare the function that calls it PARALLEL UNSAFE.")));
 	if (!settings_defined)
 		define_settings();
-}
-
-/*
- * Set up a set-returning function's result as a tuplestore
- * (materialize mode), on every supported version.  A function returning a
- * set of a scalar (scalar = true) takes the executor's expected descriptor.
- */
-void
-ont_materialize(FunctionCallInfo fcinfo, bool scalar)
-{
-#if PG_VERSION_NUM >= 150000
-	InitMaterializedSRF(fcinfo, scalar ? MAT_SRF_USE_EXPECTED_DESC : 0);
-#else
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	MemoryContext oldcxt;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize) ||
-		(scalar && rsinfo->expectedDesc == NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (scalar)
-		tupdesc = rsinfo->expectedDesc;
-	else if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
-#endif
 }
 
 static void

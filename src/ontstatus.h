@@ -15,6 +15,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/xml.h"
@@ -99,8 +100,12 @@ typedef struct OntTable
 typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
 /* ontstatus.c */
-extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
 extern void ont_enter(const char *function);
+
+/* function_support.c */
+extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
+extern void ont_prevent_writes(const char *function);
+extern ErrorData *ont_try(void (*body) (void *arg), void *arg, MemoryContext errcxt);
 
 /* settings (ontstatus.c) */
 extern char *ontstatus_schema;
@@ -120,7 +125,6 @@ extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
 /* lifecycle.c: the rows as the cell writes them, on a resolved table */
-extern void ont_prevent_writes(const char *function);
 extern bool ont_progress_valid(int64 done, int64 total);
 extern bool ont_parse_progress(const char *step, int32 *done, int32 *total);
 extern int64 ont_start(const OntTable *table, const char *type, const char *step,
@@ -148,6 +152,9 @@ extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int extra,
 extern void ont_resolve_table(const OntRequest *req, OntTable *table);
 extern void ont_table_in_schema(const char *schema, OntTable *table);
 extern void ont_table_refresh(OntTable *table);
+extern Oid	ont_lookup_table(char **qualified);
+extern bool ont_role_can_read(Oid role, Oid relid);
+extern ArrayType *ont_project_levels(const char *project_id);
 extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
 extern bool ont_check_schema(char **newval, void **extra, GucSource source);
 

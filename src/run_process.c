@@ -73,7 +73,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 PG_FUNCTION_INFO_V1(ontstatus_run_process);
 
@@ -223,6 +222,21 @@ step_body(RunState *rs)
 	return false;
 }
 
+/* step_body's call through ont_try */
+typedef struct StepCall
+{
+	RunState   *rs;
+	bool		stopped;
+} StepCall;
+
+static void
+step_call(void *arg)
+{
+	StepCall   *call = (StepCall *) arg;
+
+	call->stopped = step_body(call->rs);
+}
+
 /*
  * step_body in a subtransaction, as PL/pgSQL runs a block with an
  * EXCEPTION clause.  Returns the error, copied into rs->cxt, or NULL and
@@ -231,33 +245,10 @@ step_body(RunState *rs)
 static ErrorData *
 run_step(RunState *rs, bool *stopped)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-	volatile bool result = false;
+	StepCall	call = {rs, false};
+	ErrorData  *edata = ont_try(step_call, &call, rs->cxt);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-
-	PG_TRY();
-	{
-		result = step_body(rs);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(rs->cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-
-	*stopped = result;
+	*stopped = call.stopped;
 	return edata;
 }
 
@@ -271,6 +262,25 @@ commit(void)
 #endif
 }
 
+/* the failure's record, the part that may fail (record_failure_row) */
+typedef struct FailureCall
+{
+	RunState   *rs;
+	const char *message;
+} FailureCall;
+
+static void
+failure_call(void *arg)
+{
+	FailureCall *call = (FailureCall *) arg;
+	char	   *status = read_status(call->rs, true);
+
+	if (is_running(status))
+		finish(call->rs, "ERROR", call->message, call->rs->current - 1);
+	else if (is_abort(status))
+		finish(call->rs, "KILLED", call->message, call->rs->current - 1);
+}
+
 /*
  * The failure's record: ERROR with the step's progress and message, or
  * KILLED when the row was aborted meanwhile, nothing when it is no longer
@@ -281,9 +291,9 @@ commit(void)
 static void
 record_failure_row(RunState *rs, const char *message)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	FailureCall call = {rs, message};
 	int			nestlevel = NewGUCNestLevel();
+	ErrorData  *edata;
 
 	/* the statement's timeout may be spent already: it bounds the wait */
 	if (StatementTimeout > 0 && (LockTimeout == 0 || LockTimeout > StatementTimeout))
@@ -291,37 +301,13 @@ record_failure_row(RunState *rs, const char *message)
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, ERROR, false);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		char	   *status = read_status(rs, true);
-
-		if (is_running(status))
-			finish(rs, "ERROR", message, rs->current - 1);
-		else if (is_abort(status))
-			finish(rs, "KILLED", message, rs->current - 1);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
+	edata = ont_try(failure_call, &call, CurrentMemoryContext);
+	if (edata)
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("ontstatus.run_process() could not record the failure of step %d of %d in process " INT64_FORMAT ": %s",
 						rs->current, rs->n, rs->id, edata->message),
 				 errdetail("The row of %s keeps what it had.", rs->table.qualified)));
-	}
-	PG_END_TRY();
 	AtEOXact_GUC(false, nestlevel);
 }
 

@@ -124,19 +124,57 @@ schema_setting(void)
 	return linitial(names);
 }
 
-static bool
-can_read(Oid nspid, Oid relid)
+/* May role read the relation: USAGE on its schema and SELECT on it? */
+bool
+ont_role_can_read(Oid role, Oid relid)
 {
-	Oid			user = GetUserId();
+	Oid			nspid = get_rel_namespace(relid);
 
 #if PG_VERSION_NUM >= 160000
-	if (object_aclcheck(NamespaceRelationId, nspid, user, ACL_USAGE) != ACLCHECK_OK)
+	if (object_aclcheck(NamespaceRelationId, nspid, role, ACL_USAGE) != ACLCHECK_OK)
 		return false;
 #else
-	if (pg_namespace_aclcheck(nspid, user, ACL_USAGE) != ACLCHECK_OK)
+	if (pg_namespace_aclcheck(nspid, role, ACL_USAGE) != ACLCHECK_OK)
 		return false;
 #endif
-	return pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK;
+	return pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK;
+}
+
+/*
+ * The table ontstatus.lookup_table names: its OID, and in *qualified its
+ * quoted, qualified name; InvalidOid when the setting is empty or names no
+ * table (then there is no lookup).  Never raises.
+ */
+Oid
+ont_lookup_table(char **qualified)
+{
+	char	   *raw;
+	List	   *names;
+	Oid			nspid;
+	Oid			relid;
+
+	*qualified = NULL;
+	if (ontstatus_lookup_table == NULL || ontstatus_lookup_table[0] == '\0')
+		return InvalidOid;
+	raw = pstrdup(ontstatus_lookup_table);
+	if (!SplitIdentifierString(raw, '.', &names))
+		return InvalidOid;		/* the check hook makes this unreachable */
+
+	if (list_length(names) == 2)
+	{
+		nspid = get_namespace_oid(linitial(names), true);
+		if (!OidIsValid(nspid))
+			return InvalidOid;
+		relid = get_relname_relid(lsecond(names), nspid);
+	}
+	else
+	{
+		relid = RelnameGetRelid(linitial(names));
+		nspid = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+	}
+	if (OidIsValid(relid))
+		*qualified = quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
+	return relid;
 }
 
 /*
@@ -149,34 +187,14 @@ can_read(Oid nspid, Oid relid)
 static char *
 lookup_table_name(const OntRequest *req)
 {
-	char	   *raw;
-	List	   *names;
-	Oid			nspid;
-	Oid			relid;
 	char	   *qualified;
+	Oid			relid = ont_lookup_table(&qualified);
+	Oid			nspid;
 
-	if (ontstatus_lookup_table == NULL || ontstatus_lookup_table[0] == '\0')
-		return NULL;
-	raw = pstrdup(ontstatus_lookup_table);
-	if (!SplitIdentifierString(raw, '.', &names))
-		return NULL;			/* the check hook makes this unreachable */
-
-	if (list_length(names) == 2)
-	{
-		nspid = get_namespace_oid(linitial(names), true);
-		if (!OidIsValid(nspid))
-			return NULL;
-		relid = get_relname_relid(lsecond(names), nspid);
-	}
-	else
-	{
-		relid = RelnameGetRelid(linitial(names));
-		nspid = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
-	}
 	if (!OidIsValid(relid))
 		return NULL;
-	qualified = quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
-	if (!can_read(nspid, relid))
+	nspid = get_rel_namespace(relid);
+	if (!ont_role_can_read(GetUserId(), relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for the project lookup table %s", qualified),
@@ -190,8 +208,8 @@ lookup_table_name(const OntRequest *req)
  * The levels a project_id is looked up at, most specific first: "A/B/C/",
  * "A/B/", "A/", then the hive's "@".  A project_id of "@" is the hive only.
  */
-static ArrayType *
-project_levels(const char *project_id)
+ArrayType *
+ont_project_levels(const char *project_id)
 {
 	List	   *segments = NIL;
 	List	   *levels = NIL;
@@ -346,7 +364,7 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 		values[1] = CStringGetTextDatum(req->security_username);
 	else
 		nulls[1] = 'n';
-	values[2] = PointerGetDatum(project_levels(req->project_id));
+	values[2] = PointerGetDatum(ont_project_levels(req->project_id));
 
 	ont_spi_connect();
 	plan = lookup_plan(table, sql.data, types);

@@ -59,3 +59,9 @@ SELECT ontstatus.report_progress(3, 2220, 4000);
 SELECT ontstatus.finish_process(3, 'KILLED', process_step_cd => 'PROCESSED 2220/4000') \gset
 \echo '== SELECT process_id, process_step_cd, process_status_cd FROM ontstatus.find_process_status(process_type_cd => ''ONT_PATIENT_COUNT_UPDATE'')'
 SELECT process_id, process_step_cd, process_status_cd FROM ontstatus.find_process_status(process_type_cd => 'ONT_PATIENT_COUNT_UPDATE');
+
+\echo
+\echo '== and what is wrong with this set-up, and how to fix it: SELECT area, status, detail, hint FROM ontstatus.check_setup()'
+\pset format wrapped
+\pset columns 160
+SELECT area, status, detail, hint FROM ontstatus.check_setup();

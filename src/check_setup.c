@@ -1,0 +1,752 @@
+/*-------------------------------------------------------------------------
+ *
+ * check_setup.c
+ *	  ontstatus.check_setup(project_id, role_name): what is wrong with a
+ *	  site's set-up, and the SQL that fixes it.
+ *
+ * Every finding is a row (area, status, detail, hint): status ok, warn or
+ * fail; detail what was found, with names and numbers; hint the statements
+ * a DBA would run, else a sentence.  Nothing it checks raises: a missing or
+ * unreadable lookup table, a missing schema or role are findings.
+ *
+ * The tables are found by the code the requests and the lifecycle use
+ * (ont_resolve_table), run in a subtransaction so that its error becomes
+ * a finding.  For a project, every (domain, owner) of the lookup table's
+ * rows for that project and its parents is resolved as a request from
+ * that domain and user would be.  Resolution runs with the caller's rights
+ * and settings; the privileges are those of role_name, asked as
+ * has_table_privilege asks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "ontstatus.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type_d.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "parser/parse_coerce.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlversion.h>
+
+PG_FUNCTION_INFO_V1(ontstatus_check_setup);
+
+/* rows past which the README's indexes pay */
+#define INDEX_ADVICE_ROWS 5000
+
+/* the majors make matrix builds and tests */
+static const int tested_majors[] = {13, 15, 18};
+
+typedef struct Findings
+{
+	ReturnSetInfo *rsinfo;
+	Oid			role;			/* InvalidOid: the role does not exist */
+	const char *role_name;		/* quoted, for hints */
+} Findings;
+
+static void
+finding(Findings *f, const char *area, const char *status, const char *detail,
+		const char *hint)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, hint == NULL};
+
+	values[0] = CStringGetTextDatum(area);
+	values[1] = CStringGetTextDatum(status);
+	values[2] = CStringGetTextDatum(detail);
+	values[3] = hint ? CStringGetTextDatum(hint) : (Datum) 0;
+	tuplestore_putvalues(f->rsinfo->setResult, f->rsinfo->setDesc, values, nulls);
+}
+
+/* one text value of a one-row query, NULL when no row or NULL */
+static char *
+query_text(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	char	   *result = NULL;
+
+	ont_spi_execute(sql, nargs, types, values, NULL, true);
+	if (SPI_processed > 0)
+		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return result;
+}
+
+/* ont_resolve_table's call through ont_try */
+typedef struct ResolveCall
+{
+	const OntRequest *req;
+	OntTable   *table;
+} ResolveCall;
+
+static void
+resolve_call(void *arg)
+{
+	ResolveCall *call = (ResolveCall *) arg;
+
+	ont_resolve_table(call->req, call->table);
+}
+
+/*
+ * Resolve the table as a request (req) or the lifecycle (req NULL) would,
+ * in a subtransaction: true and *table, or false and *error, the message
+ * (and detail) of what went wrong.
+ */
+static bool
+try_resolve(const OntRequest *req, OntTable *table, char **error)
+{
+	ResolveCall call = {req, table};
+	ErrorData  *edata = ont_try(resolve_call, &call, CurrentMemoryContext);
+
+	if (edata == NULL)
+		return true;
+	*error = edata->detail ? psprintf("%s (%s)", edata->message, edata->detail) :
+		pstrdup(edata->message);
+	return false;
+}
+
+/* the schemas of this database that hold an ont_process_status, quoted */
+static List *
+candidate_schemas(void)
+{
+	List	   *result = NIL;
+
+	ont_spi_execute("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_class c"
+					" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+					" WHERE c.relname OPERATOR(pg_catalog.=) 'ont_process_status'"
+					" AND c.relkind IN ('r', 'p', 'v', 'f') ORDER BY 1",
+					0, NULL, NULL, NULL, true);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		result = lappend(result, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	return result;
+}
+
+static char *
+join_names(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	return buf.len ? buf.data : "(none)";
+}
+
+/* libxml2's runtime version, "20914", as its build's "2.9.14" */
+static char *
+dotted(const char *version)
+{
+	int			v = atoi(version);
+
+	return psprintf("%d.%d.%d", v / 10000, (v / 100) % 100, v % 100);
+}
+
+/* versions: the extension's, PostgreSQL's, libxml2's */
+static void
+check_versions(Findings *f)
+{
+	char	   *installed = query_text("SELECT extversion FROM pg_catalog.pg_extension"
+									   " WHERE extname OPERATOR(pg_catalog.=) 'ontstatus'",
+									   0, NULL, NULL);
+	char	   *available = query_text("SELECT default_version FROM pg_catalog.pg_available_extensions"
+									   " WHERE name OPERATOR(pg_catalog.=) 'ontstatus'",
+									   0, NULL, NULL);
+	int			major = PG_VERSION_NUM / 10000;
+	bool		tested = false;
+
+	if (installed && available && strcmp(installed, available) != 0)
+		finding(f, "versions", "warn",
+				psprintf("ontstatus %s is installed; %s is available", installed, available),
+				"ALTER EXTENSION ontstatus UPDATE;");
+	else
+		finding(f, "versions", "ok",
+				psprintf("ontstatus %s, the version this server has", installed ? installed : "?"),
+				NULL);
+
+	for (size_t i = 0; i < lengthof(tested_majors); i++)
+		tested |= tested_majors[i] == major;
+	finding(f, "versions", tested ? "ok" : "warn",
+			psprintf("PostgreSQL %s (major %d) %s", PG_VERSION, major,
+					 tested ? "is one ontstatus is tested on" :
+					 "is not one ontstatus is tested on (13, 15, 18)"),
+			tested ? NULL : "Run the suite on it (make test with this server's pg_config) before relying on it.");
+	finding(f, "versions", "ok",
+			psprintf("libxml2 %s (built against %s)", dotted(xmlParserVersion),
+					 LIBXML_DOTTED_VERSION),
+			NULL);
+}
+
+/* a hint naming schemas that hold the table: the lookup row fixed */
+static char *
+lookup_update_hint(const char *lookup, const char *domain, const char *path,
+				   const char *owner, List *candidates)
+{
+	StringInfoData buf;
+
+	if (candidates == NIL)
+		return "No schema of this database holds an ont_process_status: create the ONT cell's tables in the project's metadata schema, or install ontstatus in the database that holds them.";
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "UPDATE %s SET c_db_fullschema = %s WHERE c_domain_id = %s"
+					 " AND c_project_path = %s AND c_owner_id = %s;",
+					 lookup, quote_literal_cstr((char *) linitial(candidates)),
+					 quote_literal_cstr(domain), quote_literal_cstr(path),
+					 quote_literal_cstr(owner));
+	if (list_length(candidates) > 1)
+		appendStringInfo(&buf, " -- or another schema that holds ont_process_status: %s",
+						 join_names(list_delete_first(list_copy(candidates))));
+	return buf.data;
+}
+
+/*
+ * The tables requests for project_id read: one row per (domain, owner) of
+ * the lookup rows at the project's levels and the hive's "@".  Adds each
+ * table found to *tables.
+ */
+static void
+check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
+			 const char *lookup, List **tables)
+{
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	List	   *candidates = candidate_schemas();
+	Oid			nspid = get_rel_namespace(lookup_relid);
+	char	   *sql;
+	int			rows;
+	SPITupleTable *tt;
+
+	/* role_name must be able to read the lookup table, or it fails closed */
+	if (OidIsValid(f->role) && !ont_role_can_read(f->role, lookup_relid))
+		finding(f, "privileges", "fail",
+				psprintf("role %s cannot read the lookup table %s: every request naming a project gets an ERROR response (permission denied)",
+						 f->role_name, lookup),
+				psprintf("GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON %s TO %s;",
+						 quote_identifier(get_namespace_name(nspid)), f->role_name,
+						 lookup, f->role_name));
+	else if (OidIsValid(f->role))
+		finding(f, "privileges", "ok",
+				psprintf("role %s can read the lookup table %s", f->role_name, lookup), NULL);
+
+	if (!ont_role_can_read(GetUserId(), lookup_relid))
+	{
+		finding(f, "table", "fail",
+				psprintf("the lookup table %s cannot be read in this session (role %s): the table requests for project %s read cannot be known",
+						 lookup, GetUserNameFromId(GetUserId(), false), project_id),
+				"Run ontstatus.check_setup() as a role that may read the lookup table, or as a superuser.");
+		return;
+	}
+
+	values[0] = PointerGetDatum(ont_project_levels(project_id));
+	sql = psprintf("SELECT DISTINCT CAST(l.c_domain_id AS pg_catalog.text),"
+				   " CAST(l.c_owner_id AS pg_catalog.text)"
+				   " FROM %s l WHERE pg_catalog.lower(l.c_project_path) OPERATOR(pg_catalog.=)"
+				   " ANY (SELECT pg_catalog.lower(p) FROM pg_catalog.unnest($1) AS p)"
+				   " ORDER BY 1, 2", lookup);
+	ont_spi_execute(sql, 1, types, values, NULL, true);
+	rows = SPI_processed;
+	tt = SPI_tuptable;
+	if (rows == 0)
+	{
+		finding(f, "table", "fail",
+				psprintf("no row of %s maps project %s (nor its parents, nor the hive's \"@\"): requests for it get an ERROR response (could not locate hive)",
+						 lookup, project_id),
+				candidates == NIL ? "Add a row for the project to the lookup table, naming its metadata schema." :
+				psprintf("INSERT INTO %s (c_domain_id, c_project_path, c_owner_id, c_db_fullschema, c_db_datasource, c_db_servertype, c_db_nicename) VALUES ('<your i2b2 domain>', %s, '@', %s, 'java:/OntologyDemoDS', 'POSTGRESQL', 'Metadata');",
+						 lookup, quote_literal_cstr(psprintf("%s/", project_id)),
+						 quote_literal_cstr((char *) linitial(candidates))));
+		return;
+	}
+
+	for (int i = 0; i < rows; i++)
+	{
+		char	   *domain = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+		char	   *owner = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		OntRequest	req;
+		OntTable   *table = palloc0(sizeof(OntTable));
+		char	   *error;
+		char	   *who;
+
+		memset(&req, 0, sizeof(req));
+		req.security_domain = domain;
+		req.security_username = owner && strcmp(owner, "@") != 0 ? owner : NULL;
+		req.project_id = (char *) project_id;
+		who = psprintf("domain %s, %s", domain ? domain : "(null)",
+					   req.security_username ? psprintf("user %s", owner) : "any user");
+		if (try_resolve(&req, table, &error))
+		{
+			finding(f, "table", "ok",
+					psprintf("requests for project %s (%s) read %s", project_id, who,
+							 table->qualified),
+					NULL);
+			*tables = lappend(*tables, table);
+		}
+		else
+		{
+			/* the row that matched, to name it in the hint */
+			Oid			rtypes[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
+			Datum		rvalues[3];
+			char		rnulls[3] = {' ', ' ', ' '};
+			char	   *path;
+			char	   *row_owner;
+
+			rvalues[0] = CStringGetTextDatum(domain ? domain : "");
+			rvalues[1] = req.security_username ? CStringGetTextDatum(owner) : (Datum) 0;
+			rnulls[1] = req.security_username ? ' ' : 'n';
+			rvalues[2] = values[0];
+			ont_spi_execute(psprintf("WITH levels(path, rank) AS ("
+									 " SELECT pg_catalog.lower(p), o FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(p, o))"
+									 " SELECT CAST(l.c_project_path AS pg_catalog.text), CAST(l.c_owner_id AS pg_catalog.text)"
+									 " FROM %s l JOIN levels v ON pg_catalog.lower(l.c_project_path) OPERATOR(pg_catalog.=) v.path"
+									 " WHERE pg_catalog.lower(l.c_domain_id) OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
+									 " AND (pg_catalog.lower(l.c_owner_id) OPERATOR(pg_catalog.=) pg_catalog.lower($2)"
+									 " OR l.c_owner_id OPERATOR(pg_catalog.=) '@')"
+									 " ORDER BY v.rank, l.c_owner_id OPERATOR(pg_catalog.=) '@' LIMIT 1", lookup),
+							3, rtypes, rvalues, rnulls, true);
+			path = SPI_processed ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+			row_owner = SPI_processed ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : NULL;
+			finding(f, "table", "fail",
+					psprintf("requests for project %s (%s) fail: %s; schemas of this database that hold ont_process_status: %s",
+							 project_id, who, error, join_names(candidates)),
+					path ? lookup_update_hint(lookup, domain ? domain : "", path,
+											  row_owner ? row_owner : "@", candidates) :
+					"Fix the project's row in the lookup table.");
+		}
+	}
+}
+
+/* the table the lifecycle, find_process_status and the reports read */
+static void
+check_default_table(Findings *f, bool lookup_exists, List **tables)
+{
+	OntTable   *table = palloc0(sizeof(OntTable));
+	char	   *error;
+	const char *how = ontstatus_schema && ontstatus_schema[0] ?
+		psprintf("ontstatus.schema = %s", ontstatus_schema) : "search_path";
+
+	if (try_resolve(NULL, table, &error))
+	{
+		finding(f, "table", "ok",
+				psprintf("%s read %s for role %s (through %s)",
+						 lookup_exists ? "the lifecycle, find_process_status and the reports" :
+						 "requests, the lifecycle, find_process_status and the reports",
+						 table->qualified, f->role_name, how),
+				NULL);
+		*tables = lappend(*tables, table);
+	}
+	else
+	{
+		List	   *candidates = candidate_schemas();
+
+		finding(f, "table", "fail",
+				psprintf("for role %s, through %s: %s; schemas of this database that hold ont_process_status: %s",
+						 f->role_name, how, error, join_names(candidates)),
+				candidates == NIL ? "Create the ONT cell's table, or install ontstatus in the database that holds it." :
+				psprintf("ALTER ROLE %s SET ontstatus.schema = %s;", f->role_name,
+						 quote_literal_cstr((char *) linitial(candidates))));
+	}
+}
+
+/* the columns ontstatus reads and writes, and whether they cast */
+static void
+check_shape(Findings *f, const OntTable *table)
+{
+	static const struct
+	{
+		const char *column;
+		Oid			target;
+	}			columns[] = {
+		{"process_id", INT8OID}, {"process_type_cd", TEXTOID},
+		{"process_step_cd", TEXTOID}, {"start_date", TIMESTAMPOID},
+		{"end_date", TIMESTAMPOID}, {"process_status_cd", TEXTOID},
+		{"crc_upload_id", INT8OID}, {"message", TEXTOID},
+		{"entry_date", TIMESTAMPTZOID}, {"change_date", TIMESTAMPTZOID},
+		{"status_cd", TEXTOID}, {"changedby_char", TEXTOID},
+	};
+	StringInfoData missing;
+	StringInfoData unusable;
+
+	initStringInfo(&missing);
+	initStringInfo(&unusable);
+	for (size_t i = 0; i < lengthof(columns); i++)
+	{
+		AttrNumber	attnum = get_attnum(table->relid, columns[i].column);
+		Oid			type;
+
+		if (attnum == InvalidAttrNumber)
+		{
+			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", columns[i].column);
+			continue;
+		}
+		type = get_atttype(table->relid, attnum);
+		if (!can_coerce_type(1, &type, (Oid *) &columns[i].target, COERCION_EXPLICIT))
+			appendStringInfo(&unusable, "%s%s (%s)", unusable.len ? ", " : "",
+							 columns[i].column, format_type_be(type));
+	}
+	if (missing.len || unusable.len)
+		finding(f, "shape", "fail",
+				psprintf("%s: %s%s%s%s", table->qualified,
+						 missing.len ? "missing column(s) " : "", missing.data,
+						 missing.len && unusable.len ? "; " : "",
+						 unusable.len ? psprintf("column(s) of a type ontstatus cannot read: %s", unusable.data) : ""),
+				"Compare the table with i2b2's DDL (test/fixtures/ont_process_status.sql): a renamed column must get its name back, a missing one be added, as your site's history requires.");
+	else
+		finding(f, "shape", "ok",
+				psprintf("%s has the columns ontstatus reads and writes, of usable types",
+						 table->qualified),
+				NULL);
+}
+
+/* the sequence process_id's default draws from, InvalidOid when none */
+static Oid
+id_sequence(const OntTable *table)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(table->relid)};
+	char	   *seq = query_text("SELECT CAST(d.refobjid AS pg_catalog.int8)"
+								 " FROM pg_catalog.pg_attrdef ad"
+								 " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) ad.adrelid"
+								 "  AND a.attnum OPERATOR(pg_catalog.=) ad.adnum"
+								 " JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_attrdef' AS pg_catalog.regclass)"
+								 "  AND d.objid OPERATOR(pg_catalog.=) ad.oid"
+								 "  AND d.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_class' AS pg_catalog.regclass)"
+								 " JOIN pg_catalog.pg_class s ON s.oid OPERATOR(pg_catalog.=) d.refobjid AND s.relkind OPERATOR(pg_catalog.=) 'S'"
+								 " WHERE ad.adrelid OPERATOR(pg_catalog.=) $1"
+								 " AND a.attname OPERATOR(pg_catalog.=) 'process_id' LIMIT 1",
+								 1, types, values);
+
+	return seq ? (Oid) strtoul(seq, NULL, 10) : InvalidOid;
+}
+
+/* what role_name may do with the table: read (fail), the lifecycle (warn) */
+static void
+check_privileges(Findings *f, const OntTable *table)
+{
+	Oid			nspid = get_rel_namespace(table->relid);
+	const char *schema = quote_identifier(get_namespace_name(nspid));
+	Oid			seq;
+	StringInfoData lacks;
+	StringInfoData hint;
+
+	if (!OidIsValid(f->role))
+		return;
+	if (!ont_role_can_read(f->role, table->relid))
+		finding(f, "privileges", "fail",
+				psprintf("role %s cannot read %s: requests get an ERROR response, the other functions raise 42501",
+						 f->role_name, table->qualified),
+				psprintf("GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON %s TO %s;",
+						 schema, f->role_name, table->qualified, f->role_name));
+	else
+		finding(f, "privileges", "ok",
+				psprintf("role %s can read %s", f->role_name, table->qualified), NULL);
+
+	initStringInfo(&lacks);
+	initStringInfo(&hint);
+	if (pg_class_aclcheck(table->relid, f->role, ACL_INSERT) != ACLCHECK_OK ||
+		pg_class_aclcheck(table->relid, f->role, ACL_UPDATE) != ACLCHECK_OK)
+	{
+		appendStringInfo(&lacks, "INSERT and UPDATE on %s", table->qualified);
+		appendStringInfo(&hint, "GRANT SELECT, INSERT, UPDATE ON %s TO %s;",
+						 table->qualified, f->role_name);
+	}
+	seq = id_sequence(table);
+	if (!OidIsValid(seq))
+		appendStringInfo(&lacks, "%sa default for process_id (no sequence: start_process cannot insert)",
+						 lacks.len ? "; " : "");
+	else if (pg_class_aclcheck(seq, f->role, ACL_USAGE) != ACLCHECK_OK)
+	{
+		char	   *seqname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(seq)),
+														 get_rel_name(seq));
+
+		appendStringInfo(&lacks, "%sUSAGE on the process_id sequence %s", lacks.len ? "; " : "", seqname);
+		appendStringInfo(&hint, "%sGRANT USAGE ON SEQUENCE %s TO %s;", hint.len ? " " : "",
+						 seqname, f->role_name);
+	}
+	if (lacks.len)
+		finding(f, "privileges", "warn",
+				psprintf("role %s cannot run the lifecycle or run_process on %s: it lacks %s (fine for a role that only reads)",
+						 f->role_name, table->qualified, lacks.data),
+				hint.len ? hint.data : "Give process_id a default: a serial column or DEFAULT nextval('<sequence>').");
+	else
+		finding(f, "privileges", "ok",
+				psprintf("role %s can run the lifecycle on %s", f->role_name, table->qualified),
+				NULL);
+}
+
+/* the README's indexes, on a table with a history */
+static void
+check_indexes(Findings *f, const OntTable *table)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(table->relid)};
+	char	   *rows;
+	char	   *type_idx;
+	char	   *date_idx;
+	StringInfoData hint;
+
+	if (!ont_role_can_read(GetUserId(), table->relid))
+	{
+		finding(f, "indexes", "ok",
+				psprintf("%s cannot be read in this session: its size is not known here",
+						 table->qualified),
+				NULL);
+		return;
+	}
+	rows = query_text(psprintf("SELECT pg_catalog.count(*) FROM (SELECT FROM %s LIMIT %d) AS s",
+							   table->qualified, INDEX_ADVICE_ROWS + 1),
+					  0, NULL, NULL);
+	type_idx = query_text("SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i"
+						  " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid"
+						  "  AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]"
+						  " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) 'process_type_cd'",
+						  1, types, values);
+	date_idx = query_text("SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i"
+						  " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid"
+						  "  AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]"
+						  " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) 'start_date'",
+						  1, types, values);
+	initStringInfo(&hint);
+	if (strcmp(type_idx, "0") == 0)
+		appendStringInfo(&hint, "CREATE INDEX ON %s (process_type_cd, process_status_cd, process_id);",
+						 table->qualified);
+	if (strcmp(date_idx, "0") == 0)
+		appendStringInfo(&hint, "%sCREATE INDEX ON %s (start_date);", hint.len ? " " : "",
+						 table->qualified);
+	if (atoi(rows) > INDEX_ADVICE_ROWS && hint.len)
+		finding(f, "indexes", "warn",
+				psprintf("%s has more than %d rows and lacks the index(es) on %s that filters by type, status and start date need",
+						 table->qualified, INDEX_ADVICE_ROWS,
+						 strcmp(type_idx, "0") == 0 && strcmp(date_idx, "0") == 0 ?
+						 "(process_type_cd, process_status_cd, process_id) and (start_date)" :
+						 strcmp(type_idx, "0") == 0 ? "(process_type_cd, process_status_cd, process_id)" :
+						 "(start_date)"),
+				hint.data);
+	else
+		finding(f, "indexes", "ok",
+				psprintf("%s: %s rows, %s", table->qualified,
+						 atoi(rows) > INDEX_ADVICE_ROWS ? psprintf("more than %d", INDEX_ADVICE_ROWS) : rows,
+						 hint.len ? "too few to need the README's indexes yet" :
+						 "the README's indexes are there"),
+				NULL);
+}
+
+/* TimeZone as postgresql.conf and postgresql.auto.conf set it, or NULL */
+static char *
+configured_time_zone(void)
+{
+	const char *files[2];
+	char	   *zone = NULL;
+
+	files[0] = ConfigFileName;
+	files[1] = DataDir ? psprintf("%s/%s", DataDir, PG_AUTOCONF_FILENAME) : NULL;
+	for (int i = 0; i < 2; i++)
+	{
+		ConfigVariable *head = NULL;
+		ConfigVariable *tail = NULL;
+
+		if (files[i] == NULL || access(files[i], R_OK) != 0)
+			continue;
+		if (ParseConfigFile(files[i], false, NULL, 0, 0, DEBUG1, &head, &tail))
+		{
+			for (ConfigVariable *v = head; v; v = v->next)
+				if (pg_strcasecmp(v->name, "timezone") == 0)
+					zone = pstrdup(v->value);
+		}
+		FreeConfigVariables(head);
+	}
+	return zone;
+}
+
+/* the zone the table's times are read and written in */
+static void
+check_time_zone(Findings *f)
+{
+	const char *session = GetConfigOption("TimeZone", false, false);
+	char	   *server = configured_time_zone();
+
+	if (ontstatus_table_time_zone && ontstatus_table_time_zone[0])
+		finding(f, "time zone", "ok",
+				psprintf("the table's times are read and written in %s (ontstatus.table_time_zone); the TimeZone of role %s is %s",
+						 ontstatus_table_time_zone, f->role_name, session),
+				NULL);
+	else if (server && pg_strcasecmp(server, session) != 0)
+		finding(f, "time zone", "warn",
+				psprintf("ontstatus.table_time_zone is unset, and the TimeZone of role %s, %s, differs from the server's configured %s: sessions in different zones read and write the table's times as different wall clocks",
+						 f->role_name, session, server),
+				psprintf("ALTER DATABASE %s SET ontstatus.table_time_zone = %s; -- the ONT cell's JVM zone, if it is not the server's",
+						 quote_identifier(get_database_name(MyDatabaseId)),
+						 quote_literal_cstr(server)));
+	else
+		finding(f, "time zone", "ok",
+				psprintf("ontstatus.table_time_zone is unset: the table's times are read and written in the TimeZone of each session, for role %s %s%s",
+						 f->role_name, session, server ? ", the server's configured zone" : ""),
+				NULL);
+}
+
+/* the notify trigger, and the running processes */
+static void
+check_table_use(Findings *f, const OntTable *table)
+{
+	int			zone;
+	uint64		running = 0;
+	StringInfoData stuck;
+
+	finding(f, "notifications", "ok",
+			OidIsValid(get_trigger_oid(table->relid, "ontstatus_notify", true)) ?
+			psprintf("enable_notify's trigger is on %s: the ONT cell's own writes are announced too", table->qualified) :
+			psprintf("no notify trigger on %s: LISTEN ontstatus hears ontstatus's own writes only", table->qualified),
+			NULL);
+
+	if (!ont_role_can_read(GetUserId(), table->relid))
+		return;
+	/* as running_processes judges "stuck": no change for an hour */
+	zone = ont_enter_table_zone();
+	ont_spi_execute(psprintf("SELECT " ONT_SQL_PROCESS_ID ", " ONT_SQL_STATUS_CD ","
+							 " GREATEST(CAST(t.change_date AS pg_catalog.timestamp), CAST(t.entry_date AS pg_catalog.timestamp), " ONT_SQL_START_DATE ")"
+							 " OPERATOR(pg_catalog.<) (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) CAST('1 hour' AS pg_catalog.interval))"
+							 " FROM %s t WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
+							 " OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT' ORDER BY 1",
+							 table->qualified),
+					0, NULL, NULL, NULL, true);
+	ont_leave_table_zone(zone);
+	initStringInfo(&stuck);
+	running = SPI_processed;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *is_stuck = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+
+		if (is_stuck && strcmp(is_stuck, "t") == 0)
+			appendStringInfo(&stuck, "%s%s (%s)", stuck.len ? ", " : "",
+							 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+							 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	if (stuck.len)
+		finding(f, "processes", "warn",
+				psprintf("%s: %lu running, of which not changed for over an hour: %s",
+						 table->qualified, (unsigned long) running, stuck.data),
+				"See ontstatus.running_processes(): a worker that died leaves its row PROCESSING (or ABORT) for ever; end such a row with ontstatus.finish_process(<id>, 'ERROR', 'the worker died') or, for ABORT, 'KILLED'.");
+	else
+		finding(f, "processes", "ok",
+				psprintf("%s: %lu running, none unchanged for over an hour", table->qualified,
+						 (unsigned long) running),
+				NULL);
+}
+
+/*
+ * Checking another role: its ALTER ROLE / ALTER DATABASE settings that
+ * decide which table it reads and in which zone, applied for this call
+ * (the database's, then the role's, then the role's in this database), so
+ * that the table is resolved as that role's sessions resolve it.  Returns
+ * the GUC nest level to roll back, or 0.
+ */
+static int
+take_role_settings(Findings *f)
+{
+	static const char *const names[] = {
+		"search_path", "ontstatus.schema", "ontstatus.lookup_table",
+		"ontstatus.table_time_zone", "TimeZone"
+	};
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	int			nestlevel;
+
+	if (!OidIsValid(f->role) || f->role == GetUserId())
+		return 0;
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	values[1] = ObjectIdGetDatum(f->role);
+	ont_spi_execute("SELECT pg_catalog.split_part(c, '=', 1), pg_catalog.substr(c, pg_catalog.strpos(c, '=') + 1)"
+					" FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) WITH ORDINALITY AS u(c, o)"
+					" WHERE (s.setdatabase OPERATOR(pg_catalog.=) $1 OR s.setdatabase OPERATOR(pg_catalog.=) 0)"
+					" AND (s.setrole OPERATOR(pg_catalog.=) $2 OR s.setrole OPERATOR(pg_catalog.=) 0)"
+					" AND NOT (s.setdatabase OPERATOR(pg_catalog.=) 0 AND s.setrole OPERATOR(pg_catalog.=) 0)"
+					" ORDER BY (s.setrole OPERATOR(pg_catalog.<>) 0), (s.setdatabase OPERATOR(pg_catalog.<>) 0), o",
+					2, types, values, NULL, true);
+	nestlevel = NewGUCNestLevel();
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		for (size_t n = 0; n < lengthof(names); n++)
+			if (name && value && pg_strcasecmp(name, names[n]) == 0)
+				(void) set_config_option(names[n], value, PGC_USERSET, PGC_S_SESSION,
+										 GUC_ACTION_SAVE, true, DEBUG1, false);
+	}
+	return nestlevel;
+}
+
+/*
+ * check_setup(project_id text DEFAULT NULL, role_name name DEFAULT
+ * current_user) returns table (area, status, detail, hint)
+ */
+Datum
+ontstatus_check_setup(PG_FUNCTION_ARGS)
+{
+	Findings	f;
+	char	   *project_id = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *role = PG_ARGISNULL(1) ? GetUserNameFromId(GetUserId(), false) :
+		NameStr(*PG_GETARG_NAME(1));
+	char	   *lookup;
+	Oid			lookup_relid;
+	List	   *tables = NIL;
+	List	   *seen = NIL;
+	ListCell   *lc;
+	int			nestlevel;
+
+	ont_enter("ontstatus.check_setup()");
+	ont_materialize(fcinfo, false);
+	f.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	f.role = get_role_oid(role, true);
+	f.role_name = quote_identifier(role);
+
+	ont_spi_connect();
+	nestlevel = take_role_settings(&f);
+	check_versions(&f);
+	if (!OidIsValid(f.role))
+		finding(&f, "privileges", "fail",
+				psprintf("role %s does not exist: its privileges cannot be checked", role),
+				psprintf("CREATE ROLE %s LOGIN;", f.role_name));
+
+	lookup_relid = ont_lookup_table(&lookup);
+	if (project_id && project_id[0] && OidIsValid(lookup_relid))
+		check_lookup(&f, project_id, lookup_relid, lookup, &tables);
+	else if (project_id && project_id[0])
+		finding(&f, "table", "ok",
+				psprintf("no lookup table (ontstatus.lookup_table = '%s' names none): requests for project %s read the table found below, as for any request",
+						 ontstatus_lookup_table ? ontstatus_lookup_table : "", project_id),
+				NULL);
+	else if (!OidIsValid(lookup_relid))
+		finding(&f, "table", "ok",
+				psprintf("no lookup table (ontstatus.lookup_table = '%s' names none): a single-project site, requests read the table found below",
+						 ontstatus_lookup_table ? ontstatus_lookup_table : ""),
+				NULL);
+	check_default_table(&f, OidIsValid(lookup_relid), &tables);
+
+	foreach(lc, tables)
+	{
+		OntTable   *table = (OntTable *) lfirst(lc);
+
+		if (list_member_oid(seen, table->relid))
+			continue;
+		seen = lappend_oid(seen, table->relid);
+		check_shape(&f, table);
+		check_privileges(&f, table);
+		check_indexes(&f, table);
+		check_table_use(&f, table);
+	}
+	check_time_zone(&f);
+	if (nestlevel > 0)
+		AtEOXact_GUC(false, nestlevel);
+	ont_spi_finish();
+	return (Datum) 0;
+}
