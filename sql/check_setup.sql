@@ -97,6 +97,15 @@ SELECT area, status, detail FROM pg_temp.findings('Demo', 'regress_cs_cell') WHE
 ALTER TABLE i2b2metadata.ont_process_status RENAME COLUMN process_step_cd TO step;
 SELECT area, status, detail, hint FROM pg_temp.findings('Demo', 'regress_cs_cell') WHERE area = 'shape';
 ALTER TABLE i2b2metadata.ont_process_status RENAME COLUMN step TO process_step_cd;
+-- a column the process query reads renamed: the checks that read it say
+-- they could not, none raises
+ALTER TABLE i2b2metadata.ont_process_status RENAME COLUMN process_status_cd TO status;
+SELECT area, status, detail FROM pg_temp.findings('Demo', 'regress_cs_cell') WHERE status NOT IN ('ok', '');
+ALTER TABLE i2b2metadata.ont_process_status RENAME COLUMN status TO process_status_cd;
+-- a lookup table of another shape: a fail, not an error
+ALTER TABLE i2b2hive.ont_db_lookup RENAME COLUMN c_owner_id TO owner;
+SELECT area, status, detail FROM pg_temp.findings('Demo', 'regress_cs_cell') WHERE area = 'table';
+ALTER TABLE i2b2hive.ont_db_lookup RENAME COLUMN owner TO c_owner_id;
 
 -- the sound site: no fail row
 SELECT count(*) FILTER (WHERE status = 'fail') AS fails FROM ontstatus.check_setup('Demo', 'regress_cs_cell');

@@ -643,6 +643,57 @@ check_table_use(Findings *f, const OntTable *table)
 }
 
 /*
+ * One check of one table, in a subtransaction: a table whose reading fails
+ * (a renamed status column under the process query, a view whose function
+ * raises, a lookup table of another shape) is a finding, never an error.
+ */
+typedef struct CheckCall
+{
+	Findings   *f;
+	const OntTable *table;
+	void		(*check) (Findings *f, const OntTable *table);
+} CheckCall;
+
+static void
+check_call(void *arg)
+{
+	CheckCall  *call = (CheckCall *) arg;
+
+	call->check(call->f, call->table);
+}
+
+static void
+check_safely(Findings *f, const OntTable *table, const char *area,
+			 void (*check) (Findings *f, const OntTable *table))
+{
+	CheckCall	call = {f, table, check};
+	ErrorData  *edata = ont_try(check_call, &call, CurrentMemoryContext);
+
+	if (edata)
+		finding(f, area, "warn",
+				psprintf("%s could not be checked: %s", table->qualified, edata->message),
+				"Run ontstatus.check_setup() as the table's owner or a superuser, and see the error.");
+}
+
+/* check_lookup through ont_try: a lookup table of another shape is a finding */
+typedef struct LookupCall
+{
+	Findings   *f;
+	const char *project_id;
+	Oid			relid;
+	const char *lookup;
+	List	   *tables;
+} LookupCall;
+
+static void
+lookup_call(void *arg)
+{
+	LookupCall *call = (LookupCall *) arg;
+
+	check_lookup(call->f, call->project_id, call->relid, call->lookup, &call->tables);
+}
+
+/*
  * Checking another role: its ALTER ROLE / ALTER DATABASE settings that
  * decide which table it reads and in which zone, applied for this call
  * (the database's, then the role's, then the role's in this database), so
@@ -719,7 +770,16 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 
 	lookup_relid = ont_lookup_table(&lookup);
 	if (project_id && project_id[0] && OidIsValid(lookup_relid))
-		check_lookup(&f, project_id, lookup_relid, lookup, &tables);
+	{
+		LookupCall	call = {&f, project_id, lookup_relid, lookup, NIL};
+		ErrorData  *edata = ont_try(lookup_call, &call, CurrentMemoryContext);
+
+		if (edata)
+			finding(&f, "table", "fail",
+					psprintf("the lookup table %s could not be read: %s", lookup, edata->message),
+					"Compare it with i2b2's ont_db_lookup: c_domain_id, c_project_path, c_owner_id and c_db_fullschema are the columns requests read.");
+		tables = call.tables;
+	}
 	else if (project_id && project_id[0])
 		finding(&f, "table", "ok",
 				psprintf("no lookup table (ontstatus.lookup_table = '%s' names none): requests for project %s read the table found below, as for any request",
@@ -739,10 +799,10 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 		if (list_member_oid(seen, table->relid))
 			continue;
 		seen = lappend_oid(seen, table->relid);
-		check_shape(&f, table);
-		check_privileges(&f, table);
-		check_indexes(&f, table);
-		check_table_use(&f, table);
+		check_safely(&f, table, "shape", check_shape);
+		check_safely(&f, table, "privileges", check_privileges);
+		check_safely(&f, table, "indexes", check_indexes);
+		check_safely(&f, table, "processes", check_table_use);
 	}
 	check_time_zone(&f);
 	if (nestlevel > 0)
