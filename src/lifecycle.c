@@ -358,6 +358,8 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 		step = start_step;
 
 	ont_resolve_table(NULL, &table);
+	/* a dead job's process is ended before a new one starts (watch.c) */
+	ont_reap(&table, NULL);
 	PG_RETURN_INT64(ont_start(&table, type, step, message, changed_by));
 }
 
@@ -575,6 +577,8 @@ ont_finish(const OntTable *table, int64 process_id, const char *final,
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
 	update_process(table, process_id, final, step, fit_message(table, message));
+	/* a finished process is nobody's any more */
+	ont_unwatch(table, process_id);
 	ont_leave_table_zone(zone);
 }
 

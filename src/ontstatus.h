@@ -135,6 +135,19 @@ extern char *ont_progress(const OntTable *table, int64 process_id, const char *s
 extern void ont_finish(const OntTable *table, int64 process_id, const char *final,
 					   char *message, const char *step);
 
+/* watch.c: who runs the processes ontstatus runs */
+typedef enum OntAlive
+{
+	ONT_ALIVE_UNKNOWN,			/* on a standby */
+	ONT_ALIVE_NO,
+	ONT_ALIVE_YES
+} OntAlive;
+extern bool ont_watching(void);
+extern void ont_watch(const OntTable *table, int64 process_id);
+extern void ont_unwatch(const OntTable *table, int64 process_id);
+extern OntAlive ont_alive(Oid relid, int64 process_id);
+extern void ont_reap(const OntTable *only, FunctionCallInfo fcinfo);
+
 /* notify.c */
 extern void ont_notify_returned(const OntTable *table);
 
@@ -144,9 +157,9 @@ extern void ont_spi_finish(void);
 extern int	ont_spi_execute(const char *sql, int nargs, Oid *types, Datum *values,
 							const char *nulls, bool read_only);
 /* completes one row (values and nulls of the statement's columns) */
-typedef void (*OntRowFixup) (Datum *values, bool *nulls);
-extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int extra,
-								   OntRowFixup fixup);
+typedef void (*OntRowFixup) (void *arg, Datum *values, bool *nulls);
+extern void ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int newer,
+								   int extra, OntRowFixup fixup, void *arg);
 
 /* schema_resolution.c */
 extern void ont_resolve_table(const OntRequest *req, OntTable *table);

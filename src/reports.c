@@ -67,7 +67,8 @@ static const char *const running_sql =
 " CAST(NULL AS pg_catalog.int8), CAST(NULL AS pg_catalog.int8), CAST(NULL AS pg_catalog.numeric),"
 " c.last_change OPERATOR(pg_catalog.<)"
 "   (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) $1),"
-" " ONT_SQL_MESSAGE
+" CAST(NULL AS pg_catalog.bool),"
+" " ONT_SQL_MESSAGE ", %s"
 " FROM %s t"
 " CROSS JOIN LATERAL (SELECT GREATEST(" TS("change_date") ", " TS("entry_date") ", "
 ONT_SQL_START_DATE ") AS last_change) c"
@@ -75,13 +76,25 @@ ONT_SQL_START_DATE ") AS last_change) c"
 " OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT'"
 " ORDER BY 1";
 
+/* running_sql's %s: is the process registered (watch.c)?  $2: the table */
+#define RUNNING_REGISTERED \
+	"EXISTS (SELECT FROM ontstatus.process_watch w" \
+	" WHERE w.table_oid OPERATOR(pg_catalog.=) $2" \
+	" AND w.process_id OPERATOR(pg_catalog.=) " ONT_SQL_PROCESS_ID ")"
+
 /* running_sql's columns that add_progress reads and writes */
+#define RUNNING_ID_COLUMN 0
 #define RUNNING_STATUS_COLUMN 2
 #define RUNNING_STEP_COLUMN 3
 #define RUNNING_DONE_COLUMN 7
 #define RUNNING_TOTAL_COLUMN 8
 #define RUNNING_PERCENT_COLUMN 9
-#define RUNNING_MESSAGE_COLUMN 11
+#define RUNNING_ALIVE_COLUMN 11
+#define RUNNING_MESSAGE_COLUMN 12
+#define RUNNING_REGISTERED_COLUMN 13
+/* alive, which 1.1's result lacks; message and registered, which no result has */
+#define RUNNING_NEWER 1
+#define RUNNING_EXTRA 2
 
 static bool
 is_ascii_space(char c)
@@ -146,13 +159,23 @@ progress_in_message(const char *message, int64 *done, int64 *total)
  * Never an error: one row's text must not break the report.
  */
 static void
-add_progress(Datum *values, bool *nulls)
+add_progress(void *arg, Datum *values, bool *nulls)
 {
+	const OntTable *table = (const OntTable *) arg;
 	int32		step_done;
 	int32		step_total;
 	int64		done;
 	int64		total;
 	Datum		percent;
+
+	/* alive: only for the processes registered, never a guess */
+	if (!nulls[RUNNING_REGISTERED_COLUMN] && DatumGetBool(values[RUNNING_REGISTERED_COLUMN]))
+	{
+		OntAlive	alive = ont_alive(table->relid, DatumGetInt64(values[RUNNING_ID_COLUMN]));
+
+		values[RUNNING_ALIVE_COLUMN] = BoolGetDatum(alive == ONT_ALIVE_YES);
+		nulls[RUNNING_ALIVE_COLUMN] = alive == ONT_ALIVE_UNKNOWN;
+	}
 
 	if (!nulls[RUNNING_STEP_COLUMN] &&
 		ont_parse_progress(TextDatumGetCString(values[RUNNING_STEP_COLUMN]),
@@ -189,9 +212,9 @@ add_progress(Datum *values, bool *nulls)
  * "now" and the caller's timestamptz bounds meet the columns' wall clock.
  */
 static Datum
-run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int extra,
-		   OntRowFixup fixup, int nargs, Oid *types, Datum *values,
-		   const char *nulls)
+run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int newer,
+		   int extra, OntRowFixup fixup, void *arg, int nargs, Oid *types,
+		   Datum *values, const char *nulls)
 {
 	int			zone;
 
@@ -199,7 +222,7 @@ run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int extra,
 	zone = ont_enter_table_zone();
 	ont_spi_connect();
 	ont_spi_execute(sql, nargs, types, values, nulls, true);
-	ont_spi_rows_to_result(fcinfo, skip, extra, fixup);
+	ont_spi_rows_to_result(fcinfo, skip, newer, extra, fixup, arg);
 	ont_spi_finish();
 	ont_leave_table_zone(zone);
 	return (Datum) 0;
@@ -217,12 +240,12 @@ ontstatus_process_summary(PG_FUNCTION_ARGS)
 	ont_resolve_table(NULL, &table);
 	if (PG_ARGISNULL(0))
 		return run_report(fcinfo, psprintf(summary_sql, table.qualified, ""), -1,
-						  0, NULL, 0, NULL, NULL, NULL);
+						  0, 0, NULL, NULL, 0, NULL, NULL, NULL);
 	values[0] = PG_GETARG_DATUM(0);
 	return run_report(fcinfo,
 					  psprintf(summary_sql, table.qualified,
 							   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
-					  -1, 0, NULL, 1, types, values, NULL);
+					  -1, 0, 0, NULL, NULL, 1, types, values, NULL);
 }
 
 /* running_processes(stuck_after interval DEFAULT '1 hour') */
@@ -230,9 +253,9 @@ Datum
 ontstatus_running_processes(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
-	Oid			types[1] = {INTERVALOID};
-	Datum		values[1] = {(Datum) 0};
-	char		nulls[1] = {' '};
+	Oid			types[2] = {INTERVALOID, OIDOID};
+	Datum		values[2] = {(Datum) 0, (Datum) 0};
+	char		nulls[2] = {' ', ' '};
 
 	ont_enter("ontstatus.running_processes()");
 	ont_resolve_table(NULL, &table);
@@ -241,7 +264,12 @@ ontstatus_running_processes(PG_FUNCTION_ARGS)
 		nulls[0] = 'n';
 	else
 		values[0] = PG_GETARG_DATUM(0);
-	return run_report(fcinfo, psprintf(running_sql, table.qualified),
-					  RUNNING_STATUS_COLUMN, 1, add_progress,
-					  1, types, values, nulls);
+	values[1] = ObjectIdGetDatum(table.relid);
+	/* version 1.1's objects on this library have no registrations */
+	return run_report(fcinfo,
+					  psprintf(running_sql,
+							   ont_watching() ? RUNNING_REGISTERED : "false",
+							   table.qualified),
+					  RUNNING_STATUS_COLUMN, RUNNING_NEWER, RUNNING_EXTRA,
+					  add_progress, &table, 2, types, values, nulls);
 }

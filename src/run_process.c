@@ -21,7 +21,9 @@
  * Transactions:
  *	 - the start (PROCESSING, step "PROCESSED 0/n") and a first update of the
  *	   same step (so that end_date is set, as every row the Workbench lists
- *	   must have it) are committed at once;
+ *	   must have it) are committed at once, with the registration that says
+ *	   this session runs it (watch.c); the dead runs of the table are
+ *	   reaped first;
  *	 - transaction i holds: a read of the row (ABORT: KILLED with
  *	   "PROCESSED i-1/n", and stop), step i, SET CONSTRAINTS ALL IMMEDIATE
  *	   (so that a deferred constraint fails the step, not the commit), the
@@ -279,6 +281,8 @@ failure_call(void *arg)
 		finish(call->rs, "ERROR", call->message, call->rs->current - 1);
 	else if (is_abort(status))
 		finish(call->rs, "KILLED", call->message, call->rs->current - 1);
+	else
+		ont_unwatch(&call->rs->now, call->rs->id);	/* ended by someone else */
 }
 
 /*
@@ -412,8 +416,11 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	 * row has its end_date while step 1 runs; committed at once.
 	 */
 	ont_resolve_table(NULL, &rs.table);
+	ont_reap(&rs.table, NULL);
 	rs.id = ont_start(&rs.table, type, progress(0, n), NULL, changed_by);
 	(void) ont_progress(&rs.table, rs.id, progress(0, n), NULL);
+	/* this session runs it: alive while connected (watch.c) */
+	ont_watch(&rs.table, rs.id);
 	commit();
 
 	rs.step_cxt = AllocSetContextCreate(rs.cxt, "ontstatus run_process step",

@@ -64,24 +64,25 @@ ont_spi_execute(const char *sql, int nargs, Oid *types, Datum *values,
 
 /*
  * Put the rows of the last statement into a materialize-mode result whose
- * row type they match column for column, but for column skip (-1: none),
- * which the declared result lacks (an older version's signature), and for
- * the last extra columns, which only fixup reads.  fixup (NULL: none)
- * completes each row first.
+ * row type they match column for column, but for the columns an older
+ * version's signature lacks: its last newer columns (added since), and
+ * before 1.1 also column skip (-1: none).  The statement's last extra
+ * columns are for fixup alone, which (when not NULL) completes each row
+ * first.
  */
 void
-ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int extra,
-					   OntRowFixup fixup)
+ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int newer, int extra,
+					   OntRowFixup fixup, void *arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	desc = SPI_tuptable->tupdesc;
 	int			natts = desc->natts - extra;
+	int			want = rsinfo->setDesc->natts;
 
-	if (rsinfo->setDesc->natts == natts)
+	if (want == natts || want == natts - newer)
 		skip = -1;
-	else if (skip < 0 || rsinfo->setDesc->natts != natts - 1)
-		elog(ERROR, "result has %d columns, expected %d",
-			 rsinfo->setDesc->natts, natts);
+	else if (skip < 0 || want != natts - newer - 1)
+		elog(ERROR, "result has %d columns, expected %d", want, natts);
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -90,12 +91,13 @@ ont_spi_rows_to_result(FunctionCallInfo fcinfo, int skip, int extra,
 
 		heap_deform_tuple(SPI_tuptable->vals[i], desc, v, n);
 		if (fixup)
-			fixup(v, n);
+			fixup(arg, v, n);
 		if (skip >= 0)
 		{
 			memmove(&v[skip], &v[skip + 1], sizeof(Datum) * (natts - skip - 1));
 			memmove(&n[skip], &n[skip + 1], sizeof(bool) * (natts - skip - 1));
 		}
+		/* the result takes its first want columns */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 		pfree(v);
 		pfree(n);

@@ -116,6 +116,22 @@ VALUES
  ('ONT_SYNCALL_CRC_CONCEPT', '1970-01-01 00:00', NULL, 'ONT_BUILD_PDO_START', 'ABORT', 0, '', 'U', NULL, NULL, 'demo'),
  ('ONT_DELETE_CONCEPT', '2040-07-01 12:00:00.5', '2040-07-01 12:00:00.5', NULL, 'COMPLETED', NULL, NULL, 'C',
   '2040-07-01 12:00:00.5', NULL, 'demo');
+-- a job whose session died, as reap_processes ends it (the registration of a
+-- session that holds no lock any more, written as ontstatus writes it)
+SET ontstatus.table_time_zone = 'America/New_York';
+SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT', changed_by => 'demo') AS reap_id \gset
+SELECT ontstatus.report_progress(:reap_id, 'ONT_BUILD_PDO') AS status \gset
+RESET ROLE;
+INSERT INTO ontstatus.process_watch
+VALUES ('i2b2metadata.ont_process_status'::regclass, :reap_id, 1, '2024-05-06 10:00:00+00');
+SET ROLE :"role";
+DO $$
+BEGIN
+  IF (SELECT count(*) FROM ontstatus.reap_processes()) <> 1 THEN
+    RAISE EXCEPTION 'the dead job was not reaped';
+  END IF;
+END $$;
+RESET ontstatus.table_time_zone;
 SQL
 
 # 3. the cell's JVM (New York), then another client's (Kolkata, +05:30)

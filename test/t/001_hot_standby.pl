@@ -93,6 +93,31 @@ isnt($ret, 0, 'stop_processes fails on the standby');
 like($err, qr/cannot execute ontstatus.stop_processes\(\) (during recovery|in a read-only transaction)/,
 	'with a clear error');
 
+($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT * FROM ontstatus.reap_processes()});
+isnt($ret, 0, 'reap_processes fails on the standby');
+like($err, qr/cannot execute ontstatus.reap_processes\(\) (during recovery|in a read-only transaction)/,
+	'with a clear error');
+($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT ontstatus.watch_process(27)});
+isnt($ret, 0, 'watch_process fails on the standby');
+like($err, qr/cannot execute ontstatus.watch_process\(\) (during recovery|in a read-only transaction)/,
+	'with a clear error');
+
+# a process the primary registered: on the standby nobody knows whether
+# its session lives (the primary's locks are not seen), so alive is NULL
+$primary->safe_psql('postgres', q{
+	INSERT INTO ontstatus.process_watch
+	SELECT 'i2b2metadata.ont_process_status'::regclass, 27, 1, now();});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres',
+	q{SELECT process_id || ' ' || coalesce(alive::text, 'null') FROM ontstatus.running_processes()}),
+	'27 null', 'alive is NULL on the standby, never a guess');
+is($primary->safe_psql('postgres',
+	q{SELECT process_id || ' ' || coalesce(alive::text, 'null') FROM ontstatus.running_processes()}),
+	'27 false', 'and false on the primary, where the session (pid 1) holds no lock');
+$primary->safe_psql('postgres', q{DELETE FROM ontstatus.process_watch});
+
 # the standby sees the primary's progress as it replays it
 $primary->safe_psql('postgres', q{
 	UPDATE i2b2metadata.ont_process_status SET process_status_cd = 'COMPLETED', process_step_cd = 'PROCESSED 2/2',
