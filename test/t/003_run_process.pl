@@ -8,6 +8,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+# the sessions helper (after the TAP modules, so that those stay the server's own)
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use OntStatus::Session;
 
 my $node = PostgreSQL::Test::Cluster->new('run_process');
 $node->init;
@@ -25,33 +29,6 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE public.dfr (v int UNIQUE DEFERRABLE INITIALLY DEFERRED);
 	INSERT INTO public.dfr VALUES (1);
 });
-
-my $timeout = 180;
-
-# a psql session in the background: send it SQL, wait for what it prints
-sub session
-{
-	my %s = (in => '', out => '', err => '');
-	$s{h} = IPC::Run::start(
-		[ 'psql', '-XAtq', '-d', $node->connstr('postgres'), '-f', '-' ],
-		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err},
-		IPC::Run::timeout($timeout));
-	$s{in} .= "\\set VERBOSITY verbose\n";
-	return \%s;
-}
-
-sub send_sql
-{
-	my ($s, $sql) = @_;
-	$s->{in} .= $sql . "\n";
-	$s->{h}->pump while length $s->{in};
-}
-
-sub wait_for
-{
-	my ($s, $re) = @_;
-	$s->{h}->pump until $s->{out} =~ $re;
-}
 
 sub run_query { $node->safe_psql('postgres', shift) }
 
@@ -71,7 +48,7 @@ sub done_values
 # the test holds gate; a step that reads it waits until the test lets go
 sub hold_gate
 {
-	my $holder = session();
+	my $holder = session($node);
 	send_sql($holder, "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; \\echo locked");
 	wait_for($holder, qr/^locked$/m);
 	return $holder;
@@ -99,7 +76,7 @@ my ($rc, $stdout, $stderr);
 # --- progress from another session while step 2 waits; a stop from another
 # session ends the run KILLED after that step, step 3 never runs
 my $holder = hold_gate();
-my $runner = session();
+my $runner = session($node);
 send_sql($runner, q{CALL ontstatus.run_process('ONT_PATIENT_COUNT_UPDATE',
 	ARRAY['INSERT INTO done VALUES (1)', 'INSERT INTO done SELECT 2 FROM gate UNION ALL SELECT 2', 'INSERT INTO done VALUES (3)'],
 	'demo');
@@ -150,7 +127,7 @@ like(row(4), qr/^PROCESSED 0\/1\|ERROR\|step 1 of 1 failed: a step/, 'and record
 
 # --- a cancel and a statement_timeout during a step are recorded as ERROR
 $holder = hold_gate();
-$runner = session();
+$runner = session($node);
 send_sql($runner, q{CALL ontstatus.run_process('ONT_PATIENT_COUNT_UPDATE',
 	ARRAY['INSERT INTO done VALUES (30)', 'SELECT count(*) FROM gate', 'INSERT INTO done VALUES (32)']);
 \echo finished});
@@ -179,13 +156,13 @@ is(done_values(), '10,20,30', 'no step after a failure ran');
 # fired): another session holds the row; the CALL still returns, raises the
 # step's error, and warns that the failure could not be recorded
 $holder = hold_gate();
-$runner = session();
+$runner = session($node);
 send_sql($runner, q{SET statement_timeout = '5s';
 CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', ARRAY['SELECT count(*) FROM gate']);
 \echo finished bounded});
 wait_until_waiting();
 my $bounded_id = run_query('SELECT max(process_id) FROM ont_process_status');
-my $row_holder = session();
+my $row_holder = session($node);
 send_sql($row_holder, qq{BEGIN; SELECT 1 FROM ont_process_status WHERE process_id = $bounded_id FOR UPDATE; \\echo row locked});
 wait_for($row_holder, qr/^row locked$/m);
 wait_for($runner, qr/^finished bounded$/m);

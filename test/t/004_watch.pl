@@ -9,6 +9,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+# the sessions helper (after the TAP modules, so that those stay the server's own)
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use OntStatus::Session;
 
 my $node = PostgreSQL::Test::Cluster->new('watch');
 $node->init;
@@ -28,37 +32,11 @@ $node->safe_psql('postgres', q{
 	GRANT SELECT ON public.gate TO i2b2_jobs;
 });
 
-my $timeout = 180;
-
-sub session
-{
-	my ($user) = @_;
-	my %s = (in => '', out => '', err => '');
-	$s{h} = IPC::Run::start(
-		[ 'psql', '-XAtq', '-U', $user // 'i2b2_jobs', '-d', $node->connstr('postgres'), '-f', '-' ],
-		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err},
-		IPC::Run::timeout($timeout));
-	return \%s;
-}
-
-sub send_sql
-{
-	my ($s, $sql) = @_;
-	$s->{in} .= $sql . "\n";
-	$s->{h}->pump while length $s->{in};
-}
-
-sub wait_for
-{
-	my ($s, $re) = @_;
-	$s->{h}->pump until $s->{out} =~ $re;
-}
-
 sub run_query { $node->safe_psql('postgres', shift) }
 
 sub hold_gate
 {
-	my $holder = session('postgres');
+	my $holder = session($node, 'postgres');
 	send_sql($holder, "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; \\echo locked");
 	wait_for($holder, qr/^locked$/m);
 	return $holder;
@@ -73,7 +51,7 @@ sub alive_of
 
 # --- a run whose step waits on the gate: alive, and left alone
 my $holder = hold_gate();
-my $runner = session();
+my $runner = session($node, 'i2b2_jobs');
 send_sql($runner, q{CALL ontstatus.run_process('ONT_PATIENT_COUNT_UPDATE',
 	ARRAY['SELECT count(*) FROM gate', 'SELECT 1']);});
 $node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity
@@ -109,7 +87,7 @@ $holder->{h}->finish;
 # --- an immediate restart during a run: dead after the restart, and the
 # next run_process reaps it before it starts
 $holder = hold_gate();
-$runner = session();
+$runner = session($node, 'i2b2_jobs');
 send_sql($runner, q{CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT',
 	ARRAY['SELECT 1', 'SELECT count(*) FROM gate', 'SELECT 1']);});
 $node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity
