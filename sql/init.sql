@@ -12,6 +12,10 @@ WHERE refclassid = 'pg_extension'::regclass
   AND deptype = 'e'
   -- 17 and later also record the row type's array type as a member
   AND pg_describe_object(classid, objid, 0) NOT LIKE '%[]'
+  -- 18 also records a member table's row type: the table stands for it
+  AND NOT (classid = 'pg_type'::regclass
+             AND (SELECT c.relkind FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                  WHERE t.oid = objid) = 'r')
 ORDER BY 1;
 
 SELECT extname, extversion, extrelocatable, extnamespace::regnamespace

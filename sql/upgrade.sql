@@ -16,6 +16,10 @@ LANGUAGE sql AS $$
     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ontstatus')
     -- 17 and later also record the row type's array type as a member
     AND pg_describe_object(d.classid, d.objid, 0) NOT LIKE '%[]'
+    -- 18 also records a member table's row type: the table stands for it
+    AND NOT (d.classid = 'pg_type'::regclass
+             AND (SELECT c.relkind FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                  WHERE t.oid = d.objid) = 'r')
   UNION ALL
   SELECT p.oid::regprocedure::text,
          concat_ws(' | ', pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
