@@ -5,7 +5,11 @@
 -- The steps are "SELECT 1": what is measured is the bookkeeping's own.
 -- Needs a superuser (pg_read_file).
 \set ON_ERROR_STOP on
-SET search_path = bench100k;
+-- a process table of its own: the bench's tables hold explicit ids
+DROP SCHEMA IF EXISTS rp_bench CASCADE;
+CREATE SCHEMA rp_bench;
+SET search_path = rp_bench;
+\i test/fixtures/ont_process_status.sql
 CREATE TABLE IF NOT EXISTS public.rp_mem (variant text, step int, contexts bigint, rss_kb bigint);
 TRUNCATE public.rp_mem;
 CREATE OR REPLACE FUNCTION public.rp_sample(variant text, step int) RETURNS void LANGUAGE sql AS $$
@@ -29,10 +33,10 @@ BEGIN
   PERFORM ontstatus.finish_process(id, 'COMPLETED');
 END $$;
 \c
-SET search_path = bench100k;
+SET search_path = rp_bench;
 CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', public.rp_steps(5000));
 \c
-SET search_path = bench100k;
+SET search_path = rp_bench;
 CALL public.rp_plpgsql(5000);
 \echo
 \echo == run_process memory: backend memory after 10, 1000 and 5000 steps of one CALL
@@ -42,3 +46,4 @@ SELECT variant,
        max(rss_kb) FILTER (WHERE step = 10) AS rss_kb_10,
        max(rss_kb) FILTER (WHERE step = 5000) - max(rss_kb) FILTER (WHERE step = 10) AS rss_kb_growth
 FROM public.rp_mem GROUP BY variant ORDER BY variant;
+DROP SCHEMA rp_bench CASCADE;
