@@ -294,32 +294,14 @@ check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
 		else
 		{
 			/* the row that matched, to name it in the hint */
-			Oid			rtypes[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
-			Datum		rvalues[3];
-			char		rnulls[3] = {' ', ' ', ' '};
-			char	   *path;
-			char	   *row_owner;
+			OntLookupRow row;
+			bool		matched = ont_lookup_row(lookup, &req, &row);
 
-			rvalues[0] = CStringGetTextDatum(domain ? domain : "");
-			rvalues[1] = req.security_username ? CStringGetTextDatum(owner) : (Datum) 0;
-			rnulls[1] = req.security_username ? ' ' : 'n';
-			rvalues[2] = values[0];
-			ont_spi_execute(psprintf("WITH levels(path, rank) AS ("
-									 " SELECT pg_catalog.lower(p), o FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(p, o))"
-									 " SELECT CAST(l.c_project_path AS pg_catalog.text), CAST(l.c_owner_id AS pg_catalog.text)"
-									 " FROM %s l JOIN levels v ON pg_catalog.lower(l.c_project_path) OPERATOR(pg_catalog.=) v.path"
-									 " WHERE pg_catalog.lower(l.c_domain_id) OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
-									 " AND (pg_catalog.lower(l.c_owner_id) OPERATOR(pg_catalog.=) pg_catalog.lower($2)"
-									 " OR l.c_owner_id OPERATOR(pg_catalog.=) '@')"
-									 " ORDER BY v.rank, l.c_owner_id OPERATOR(pg_catalog.=) '@' LIMIT 1", lookup),
-							3, rtypes, rvalues, rnulls, true);
-			path = SPI_processed ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
-			row_owner = SPI_processed ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : NULL;
 			finding(f, "table", "fail",
 					psprintf("requests for project %s (%s) fail: %s; schemas of this database that hold ont_process_status: %s",
 							 project_id, who, error, join_names(candidates)),
-					path ? lookup_update_hint(lookup, domain ? domain : "", path,
-											  row_owner ? row_owner : "@", candidates) :
+					matched ? lookup_update_hint(lookup, domain ? domain : "", row.path,
+												 row.owner, candidates) :
 					"Fix the project's row in the lookup table.");
 		}
 	}
@@ -612,10 +594,9 @@ check_table_use(Findings *f, const OntTable *table)
 	/* as running_processes judges "stuck": no change for an hour */
 	zone = ont_enter_table_zone();
 	ont_spi_execute(psprintf("SELECT " ONT_SQL_PROCESS_ID ", " ONT_SQL_STATUS_CD ","
-							 " GREATEST(CAST(t.change_date AS pg_catalog.timestamp), CAST(t.entry_date AS pg_catalog.timestamp), " ONT_SQL_START_DATE ")"
+							 " " ONT_SQL_LAST_CHANGE
 							 " OPERATOR(pg_catalog.<) (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) CAST('1 hour' AS pg_catalog.interval))"
-							 " FROM %s t WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
-							 " OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT' ORDER BY 1",
+							 " FROM %s t WHERE " ONT_SQL_IS_RUNNING " ORDER BY 1",
 							 table->qualified),
 					0, NULL, NULL, NULL, true);
 	ont_leave_table_zone(zone);

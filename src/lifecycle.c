@@ -100,57 +100,6 @@ check_code(const char *value, const char *const *allowed, const char *what,
 			 errdetail("Allowed: %s%s.", list.data, more ? more : "")));
 }
 
-/*
- * Is done/total a progress the Workbench and the reports can read: Java's
- * Integer.parseInt takes each count, none is done before it starts, and
- * total is a count of something?  The one definition report_progress
- * checks and running_processes reads by.
- */
-bool
-ont_progress_valid(int64 done, int64 total)
-{
-	return done >= 0 && total > 0 && done <= total && total <= PG_INT32_MAX;
-}
-
-/*
- * Is step "PROCESSED <done>/<total>" as the cell writes it: one space, two
- * unsigned integers of 1 to 10 ASCII digits, a valid progress?  Sets *done
- * and *total when it is.
- */
-bool
-ont_parse_progress(const char *step, int32 *done, int32 *total)
-{
-	static const char prefix[] = "PROCESSED ";
-	const char *s = step;
-	int64		n[2];
-
-	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0)
-		return false;
-	s += sizeof(prefix) - 1;
-	for (int part = 0; part < 2; part++)
-	{
-		int			digits = 0;
-
-		n[part] = 0;
-		while (*s >= '0' && *s <= '9' && digits < 10)
-		{
-			n[part] = n[part] * 10 + (*s++ - '0');
-			digits++;
-		}
-		if (digits == 0 || (*s >= '0' && *s <= '9'))
-			return false;
-		if (part == 0 && *s++ != '/')
-			return false;
-	}
-	if (*s != '\0' || !ont_progress_valid(n[0], n[1]))
-		return false;
-	if (done)
-		*done = (int32) n[0];
-	if (total)
-		*total = (int32) n[1];
-	return true;
-}
-
 static void
 check_step(const char *step)
 {

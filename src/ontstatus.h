@@ -63,6 +63,18 @@ typedef enum OntColumn
 #define ONT_SQL_CRC_UPLOAD_ID	"CAST(t.crc_upload_id AS pg_catalog.int8)"
 #define ONT_SQL_MESSAGE			"CAST(t.message AS pg_catalog.text)"
 
+/*
+ * The running processes (PROCESSING, and ABORT in any case, as the cell's
+ * worker reads it) and when a row last changed: what running_processes
+ * and check_setup both judge by.
+ */
+#define ONT_SQL_IS_RUNNING \
+	"(t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'" \
+	" OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT')"
+#define ONT_SQL_LAST_CHANGE \
+	"GREATEST(CAST(t.change_date AS pg_catalog.timestamp)," \
+	" CAST(t.entry_date AS pg_catalog.timestamp), " ONT_SQL_START_DATE ")"
+
 /* ontstatus.process_status_row, in order (OntColumn) */
 #define ONT_SQL_ROW \
 	ONT_SQL_PROCESS_ID ", " ONT_SQL_TYPE_CD ", " ONT_SQL_STEP_CD ", " \
@@ -124,9 +136,12 @@ pg_noreturn extern void ont_request_raise(const OntRequest *req);
 extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
-/* lifecycle.c: the rows as the cell writes them, on a resolved table */
+/* progress.c */
 extern bool ont_progress_valid(int64 done, int64 total);
 extern bool ont_parse_progress(const char *step, int32 *done, int32 *total);
+extern bool ont_progress_in_message(const char *message, int64 *done, int64 *total);
+
+/* lifecycle.c: the rows as the cell writes them, on a resolved table */
 extern int64 ont_start(const OntTable *table, const char *type, const char *step,
 					   char *message, const char *changed_by);
 extern char *ont_read_status(const OntTable *table, int64 process_id, bool lock);
@@ -166,6 +181,15 @@ extern void ont_resolve_table(const OntRequest *req, OntTable *table);
 extern void ont_table_in_schema(const char *schema, OntTable *table);
 extern void ont_table_refresh(OntTable *table);
 extern Oid	ont_lookup_table(char **qualified);
+
+/* the lookup table's row that answers a request */
+typedef struct OntLookupRow
+{
+	char	   *schema;			/* c_db_fullschema, as stored */
+	char	   *path;			/* c_project_path */
+	char	   *owner;			/* c_owner_id */
+} OntLookupRow;
+extern bool ont_lookup_row(const char *table, const OntRequest *req, OntLookupRow *row);
 extern bool ont_role_can_read(Oid role, Oid relid);
 extern ArrayType *ont_project_levels(const char *project_id);
 extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);

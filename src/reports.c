@@ -26,9 +26,6 @@
 PG_FUNCTION_INFO_V1(ontstatus_process_summary);
 PG_FUNCTION_INFO_V1(ontstatus_running_processes);
 
-/* change_date and entry_date, which the row type does not have */
-#define TS(col) "CAST(t." col " AS pg_catalog.timestamp)"
-
 /* how long a finished process ran; NULL for one that has not finished */
 #define DURATION \
 	"CASE WHEN t.process_status_cd OPERATOR(pg_catalog.=) ANY ('{COMPLETED,ERROR,KILLED}')" \
@@ -70,10 +67,8 @@ static const char *const running_sql =
 " CAST(NULL AS pg_catalog.bool),"
 " " ONT_SQL_MESSAGE ", %s"
 " FROM %s t"
-" CROSS JOIN LATERAL (SELECT GREATEST(" TS("change_date") ", " TS("entry_date") ", "
-ONT_SQL_START_DATE ") AS last_change) c"
-" WHERE t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'"
-" OR pg_catalog.upper(t.process_status_cd) OPERATOR(pg_catalog.=) 'ABORT'"
+" CROSS JOIN LATERAL (SELECT " ONT_SQL_LAST_CHANGE " AS last_change) c"
+" WHERE " ONT_SQL_IS_RUNNING
 " ORDER BY 1";
 
 /* running_sql's %s: is the process registered (watch.c)?  $2: the table */
@@ -95,62 +90,6 @@ ONT_SQL_START_DATE ") AS last_change) c"
 /* alive, which 1.1's result lacks; message and registered, which no result has */
 #define RUNNING_NEWER 1
 #define RUNNING_EXTRA 2
-
-static bool
-is_ascii_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* 1 to 10 ASCII digits, and no more, at *s: advances *s */
-static bool
-read_count(const char **s, int64 *value)
-{
-	int			digits = 0;
-
-	*value = 0;
-	while (**s >= '0' && **s <= '9')
-	{
-		if (++digits > 10)
-			return false;
-		*value = *value * 10 + (*(*s)++ - '0');
-	}
-	return digits > 0;
-}
-
-/*
- * The first "PROCESSED <done> / <total>" anywhere in a message, spaces
- * allowed around the slash, as SQL jobs of version 1.0 wrote progress;
- * only ASCII digits and spaces, and only a valid progress.
- */
-static bool
-progress_in_message(const char *message, int64 *done, int64 *total)
-{
-	static const char word[] = "PROCESSED";
-	const char *p = message;
-
-	while ((p = strstr(p, word)) != NULL)
-	{
-		const char *s = p + sizeof(word) - 1;
-
-		p++;
-		if (!is_ascii_space(*s))
-			continue;
-		while (is_ascii_space(*s))
-			s++;
-		if (!read_count(&s, done))
-			continue;
-		while (is_ascii_space(*s))
-			s++;
-		if (*s++ != '/')
-			continue;
-		while (is_ascii_space(*s))
-			s++;
-		if (read_count(&s, total) && ont_progress_valid(*done, *total))
-			return true;
-	}
-	return false;
-}
 
 /*
  * A running process's progress: from process_step_cd in the cell's
@@ -185,8 +124,8 @@ add_progress(void *arg, Datum *values, bool *nulls)
 		total = step_total;
 	}
 	else if (nulls[RUNNING_MESSAGE_COLUMN] ||
-			 !progress_in_message(TextDatumGetCString(values[RUNNING_MESSAGE_COLUMN]),
-								  &done, &total))
+			 !ont_progress_in_message(TextDatumGetCString(values[RUNNING_MESSAGE_COLUMN]),
+									  &done, &total))
 		return;
 
 	/* round(done * 100 / total, 1), as numeric */

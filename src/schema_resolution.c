@@ -327,19 +327,19 @@ lookup_plan(const char *table, const char *sql, Oid *types)
 }
 
 /*
- * Run the lookup for req in table.  Returns the schema's OID; raises an
- * error when no row matches.
+ * The row of the lookup table (quoted name) that answers req: the project
+ * path walked up level by level, at each level the user's row before an
+ * '@' row.  True and *row (in the caller's context) when one matches.
  */
-static Oid
-resolve_through_lookup(const char *table, const OntRequest *req)
+bool
+ont_lookup_row(const char *table, const OntRequest *req, OntLookupRow *row)
 {
 	StringInfoData sql;
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	char	   *schema;
-	Oid			nspid;
 	int			rc;
+	bool		found;
 	SPIPlanPtr	plan;
 
 	initStringInfo(&sql);
@@ -347,7 +347,9 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 					 "WITH levels(path, rank) AS ("
 					 " SELECT pg_catalog.lower(p), o"
 					 " FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(p, o))"
-					 " SELECT CAST(l.c_db_fullschema AS pg_catalog.text)"
+					 " SELECT CAST(l.c_db_fullschema AS pg_catalog.text),"
+					 " CAST(l.c_project_path AS pg_catalog.text),"
+					 " CAST(l.c_owner_id AS pg_catalog.text)"
 					 " FROM %s l JOIN levels v"
 					 " ON pg_catalog.lower(l.c_project_path) OPERATOR(pg_catalog.=) v.path"
 					 " WHERE pg_catalog.lower(l.c_domain_id) OPERATOR(pg_catalog.=) pg_catalog.lower($1)"
@@ -371,7 +373,36 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 	rc = SPI_execute_plan(plan, values, nulls, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	found = SPI_processed > 0;
+	if (found)
+	{
+		char	   *fields[3];
+
+		for (int i = 0; i < 3; i++)
+		{
+			char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+
+			fields[i] = SPI_palloc(value ? strlen(value) + 1 : 1);
+			strcpy(fields[i], value ? value : "");
+		}
+		row->schema = fields[0];
+		row->path = fields[1];
+		row->owner = fields[2];
+	}
+	ont_spi_finish();
+	return found;
+}
+
+/*
+ * Run the lookup for req in table.  Returns the schema's OID; raises an
+ * error when no row matches.
+ */
+static Oid
+resolve_through_lookup(const char *table, const OntRequest *req)
+{
+	OntLookupRow row;
+
+	if (!ont_lookup_row(table, req, &row))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("could not locate hive=%s for project %s",
@@ -379,10 +410,7 @@ resolve_through_lookup(const char *table, const OntRequest *req)
 						req->project_id),
 				 errdetail("No row of %s matches the request's domain, project and user, nor the hive's \"@\" project.",
 						   table)));
-	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	nspid = lookup_schema(schema ? schema : "", req);
-	ont_spi_finish();
-	return nspid;
+	return lookup_schema(row.schema, req);
 }
 
 /*
