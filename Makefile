@@ -5,8 +5,9 @@
 #                against a throwaway cluster
 #   make stress  pgbench, memory growth and a minute of fuzzing
 #   make bench   throughput against built-in XML and a plain SELECT
-#   make matrix  the suite on PostgreSQL 13, 15 and 18 (builds 13 and 18
-#                from Debian's source packages once, into /var/cache)
+#   make matrix  the suite on PostgreSQL 13, 15 and 18, and on 18 built
+#                against libxml2 2.15 (builds 13, 18 and libxml2 2.15 from
+#                Debian's source packages once, into /var/cache)
 #   make         just build (PGXS), make install, make installcheck as usual
 
 EXTENSION = ontstatus
@@ -28,9 +29,17 @@ PROVE_TESTS = test/t/*.pl
 # ones onto them (searched after the server's own, so unused from 15 on)
 PROVE_FLAGS = -I test/perl
 
-# libxml2: xml2-config where it exists, else pkg-config
-XML2_CFLAGS := $(shell xml2-config --cflags 2>/dev/null || pkg-config --cflags libxml-2.0)
-XML2_LIBS := $(shell xml2-config --libs 2>/dev/null || pkg-config --libs libxml-2.0)
+# libxml2: xml2-config where it exists, else pkg-config.  Build against the
+# libxml2 the server loads: make matrix names a private one for its
+# "18+libxml2-2.15" configuration (XML2_CONFIG=.../bin/xml2-config), and
+# the rpath makes ontstatus.so load that one too.
+XML2_CONFIG ?= xml2-config
+XML2_CFLAGS := $(shell $(XML2_CONFIG) --cflags 2>/dev/null || pkg-config --cflags libxml-2.0)
+XML2_LIBS := $(shell $(XML2_CONFIG) --libs 2>/dev/null || pkg-config --libs libxml-2.0)
+XML2_LIBDIR := $(shell $(XML2_CONFIG) --prefix 2>/dev/null)/lib
+ifneq ($(filter-out /usr/lib /lib,$(XML2_LIBDIR)),)
+XML2_LIBS += -Wl,-rpath,$(XML2_LIBDIR)
+endif
 # PostgreSQL's headers are not -Wextra clean; -isystem keeps their warnings
 # out of ours.  make test builds with WERROR=-Werror, so a new warning in our
 # code fails the suite.
@@ -88,6 +97,7 @@ bench: deps
 	$(SUDO) $(MAKE) install
 	bench/run.sh
 
-# the whole suite on every supported major (ONTSTATUS_PG_MAJORS="13 15 18")
+# the whole suite on every supported configuration
+# (ONTSTATUS_PG_MAJORS="13 15 18 18+libxml2-2.15")
 matrix: deps
 	test/matrix/run.sh

@@ -1,8 +1,9 @@
 --
 -- xml_guards: the attribute pre-scan follows XML's lexical structure, so no
--- comment, processing instruction, CDATA section or stray quote can hide a
--- start tag from it; libxml2's own warnings never reach the client; and
--- none of it takes the server down.
+-- comment, processing instruction, CDATA section, stray quote or character
+-- reference can hide a start tag from it, on libxml2 2.9 or 2.15;
+-- libxml2's own warnings never reach the client; and none of it takes the
+-- server down.
 --
 -- A crash would reset every session, this one included: the temporary
 -- table would be gone and the count at the end would fail.
@@ -13,10 +14,13 @@ SET statement_timeout = '60s';
 
 
 -- one start tag with 95,000 distinct attributes, under 1 MB: what kept
--- libxml2's quadratic duplicate check busy for seconds, deaf to cancel
+-- libxml2's quadratic duplicate check busy for seconds, deaf to cancel;
+-- and its attributes alone, ready to hide in a value
 CREATE TEMP TABLE big AS
 SELECT '<x ' || string_agg('a' || i || '=""', ' ') || '/>' AS dq,
-       '<x ' || string_agg('a' || i || '=''''', ' ') || '/>' AS sq
+       '<x ' || string_agg('a' || i || '=''''', ' ') || '/>' AS sq,
+       '<x ' || string_agg('a' || i || '="<"', ' ') || '/>' AS lt,
+       string_agg('a' || i || '=''''', ' ') AS sq_attributes
 FROM generate_series(1, 95000) AS i;
 
 -- Each trick hides that start tag behind markup an earlier pre-scan misread;
@@ -40,6 +44,10 @@ FROM big, LATERAL (VALUES
   ('faulty XML declaration, libxml2 ends it at >', '<?xml version="1.0" j ><get_ont_process_status>' || dq || '</get_ont_process_status>?>'),
   ('> inside a processing instruction', '<get_ont_process_status><?pi > " ?>' || dq || '</get_ont_process_status>'),
   ('< in an attribute value', '<get_ont_process_status><y b="<">' || dq || '</get_ont_process_status>'),
+  ('< in every value (libxml2 2.13 on reads across it)', '<get_ont_process_status>' || lt || '</get_ont_process_status>'),
+  ('in a value, after &#0; (2.13 on ends the value there)', '<get_ont_process_status><y b="&#0; ' || sq_attributes || '"/></get_ont_process_status>'),
+  ('in a value, after a stray &#', '<get_ont_process_status><y b="&# ' || sq_attributes || '"/></get_ont_process_status>'),
+  ('in a value, after &#x;', '<get_ont_process_status><y b="&#x; ' || sq_attributes || '"/></get_ont_process_status>'),
   ('control character in a comment', '<get_ont_process_status><!-- ' || chr(1) || ' " -->' || dq || '</get_ont_process_status>'),
   ('control character in a PI', '<get_ont_process_status><?pi ' || chr(1) || ' " ?>' || dq || '</get_ont_process_status>'),
   ('unclosed quote before the tag', '<get_ont_process_status><y b="' || dq || '</get_ont_process_status>'),

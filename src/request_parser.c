@@ -53,9 +53,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-
+#include "libxml_compat.h"
 #include "request_parser.h"
 
 /* test/fuzz builds with a low limit, where a miscount shows in small inputs */
@@ -193,13 +191,6 @@ typedef struct ParseCtx
 	int			xml_error_line;
 	char		xml_error[160];
 } ParseCtx;
-
-/* libxml2 2.12 made the error passed to handlers const */
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *OntXmlErrorPtr;
-#else
-typedef xmlErrorPtr OntXmlErrorPtr;
-#endif
 
 #define DOCTYPE_MSG "request refused: DOCTYPE is not allowed"
 #define DOCTYPE_DETAIL "Requests must not contain a DOCTYPE declaration."
@@ -410,8 +401,12 @@ ont_parse_datetime(const char *s, OntDateTime *dt)
  *    text up to '<'; comments, processing instructions and CDATA sections,
  *    whose content it skips; end tags; and start tags, in which it counts
  *    the '=' outside quoted values.  It skips content only where it can
- *    vouch that libxml2 skips the same bytes, and gives up ("unsure") on
- *    anything else: a '<' in a quoted value, "--" inside a comment, a
+ *    vouch that every libxml2 skips the same bytes, and gives up ("unsure")
+ *    on anything else: a '<' in a quoted value (up to 2.12 libxml2 ends the
+ *    value and the tag there; from 2.13 on it reads on to the quote), a
+ *    character reference in a quoted value that libxml2 refuses as zero
+ *    (from 2.13 on it ends the value there and reads the rest of the quoted
+ *    text as more attributes of the tag), "--" inside a comment, a
  *    processing instruction with a '>' before its "?>" (libxml2 ends a
  *    faulty XML declaration at the first '>') or with a target libxml2
  *    might not take for a name, a character that is not an XML Char in
@@ -421,14 +416,24 @@ ont_parse_datetime(const char *s, OntDateTime *dt)
  *    root element is refused outright, as the parser would refuse it.
  *
  * 2. When the lexical pass is unsure, a coarse pass (scan_coarse) that
- *    does not depend on any lexical state: libxml2 ends a start tag at the
- *    latest at the next '<' (an attribute value stops at '<', and so does
- *    the tag), and every attribute has its '=', so the number of '=' from
- *    one '<' to the next bounds the attributes of any start tag there,
- *    whatever libxml2 made of the text before it.  It also counts '=' in
- *    text and comments, which only makes it stricter, and only for a
- *    request that is not well-formed (or very unusual) anyway; and it
- *    refuses "<!DOCTYPE" anywhere, as it cannot tell where one would count.
+ *    depends on no lexical state, only on what every libxml2 does within a
+ *    start tag: the tag begins at a '<'; between attributes it ends at '<'
+ *    or '>' (neither can be part of a name); a quoted value begins at a
+ *    quote and ends at the same quote or earlier - at a '<' up to 2.12, at
+ *    a refused character reference ("&#...") from 2.13 on, where the tag
+ *    may read on; and every attribute has its '=' outside quoted values.
+ *    So the pass follows every tag that could begin at every '<' at once,
+ *    as a small automaton whose states are "between attributes", "in a
+ *    "-quoted value" and "in a '-quoted value", each with the most '='
+ *    any reading in that state has counted: readings in the same state at
+ *    the same byte go on alike, so the most is all that needs keeping, and
+ *    the pass is linear.  libxml2's reading of any start tag - after errors
+ *    too, on any version - is one of the readings followed, cut short
+ *    perhaps, so no tag of libxml2's has more attributes than the pass
+ *    counts.  It also counts readings libxml2 never makes (text taken for
+ *    a tag), which only makes it stricter, and only for a request that is
+ *    not well-formed (or very unusual) anyway; and it refuses "<!DOCTYPE"
+ *    anywhere, as it cannot tell where one would count.
  *
  * Both read bytes.  That is sound because the request is first checked to
  * be UTF-8 without NUL (the backend always passes UTF-8): then '<', '=' and
@@ -436,11 +441,11 @@ ont_parse_datetime(const char *s, OntDateTime *dt)
  * told to ignore the declared encoding, reads it as UTF-8 too rather than
  * switching to UTF-16 or EBCDIC on the strength of its first bytes.
  *
- * The analysis is of libxml2 2.9.14, Debian 12's.  From 2.12 on, libxml2
- * checks duplicates with a hash table, so the limit no longer guards
- * against anything there but is kept as a sanity limit; from 2.13 on it
- * also reads a quoted value on past a '<', which the coarse pass could not
- * follow.
+ * The analysis is of libxml2 2.9.14 (Debian 12's) and 2.15.4, where rules
+ * differ the stricter reading is taken, and the fuzz harness (test/fuzz)
+ * checks the pre-scan against whichever of them it is built with.  From
+ * 2.12 on, libxml2 checks duplicates with a hash table, so the limit no
+ * longer guards against slowness there but is kept as a sanity limit.
  */
 typedef enum ScanResult
 {
@@ -458,6 +463,8 @@ typedef enum ScanResult
  */
 #define SCAN_MAX_SKIP (XML_MAX_TEXT_LENGTH / 2)
 #define SCAN_MAX_NAME (XML_MAX_NAME_LENGTH / 2)
+
+#define Max3(a, b, c) ((a) > (b) ? ((a) > (c) ? (a) : (c)) : ((b) > (c) ? (b) : (c)))
 
 /*
  * Length of the UTF-8 sequence at p, or 0 when it is NUL or not UTF-8:
@@ -627,6 +634,40 @@ skip_pi(const unsigned char *p, const unsigned char *end)
 }
 
 /*
+ * Is the "&#" at p (within a quoted value ending before end) a character
+ * reference every libxml2 reads as part of the value?  From 2.13 on, one it
+ * takes for zero ("&#0;", "&#;", "&#x" followed by no hex digit, a stray
+ * "&# ") ends the value there.  Vouched for: up to 7 decimal or 6 hex
+ * digits (the most a character needs, well within what libxml2 reads),
+ * then ';', and not zero.
+ */
+static bool
+is_safe_char_ref(const unsigned char *p, const unsigned char *end)
+{
+	bool		hex = false;
+	int			ndigits = 0;
+	bool		nonzero = false;
+
+	p += 2;
+	if (p < end && *p == 'x')
+	{
+		hex = true;
+		p++;
+	}
+	for (; p < end; p++, ndigits++)
+	{
+		bool		digit = (*p >= '0' && *p <= '9');
+
+		if (hex && !digit)
+			digit = (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
+		if (!digit)
+			break;
+		nonzero |= (*p != '0');
+	}
+	return p < end && *p == ';' && nonzero && ndigits <= (hex ? 6 : 7);
+}
+
+/*
  * A start tag, *pp just past its '<'.  Counts the '=' outside quoted
  * values; the tag ends at '>' or at the next '<' (where libxml2 gives up on
  * it too), and *pp is left there.
@@ -652,16 +693,23 @@ scan_start_tag(const unsigned char **pp, const unsigned char *end)
 		{
 			const unsigned char *close = memchr(p + 1, *p, end - p - 1);
 			const unsigned char *stop = close ? close : end;
+			const unsigned char *amp;
 
 			/*
-			 * '<' is not allowed in an attribute value; libxml2 ends the
-			 * value and the tag there, and this pass would not.  Nor does
+			 * '<' is not allowed in an attribute value; libxml2 up to 2.12
+			 * ends the value and the tag there, and reads the '<' as
+			 * markup, while 2.13 on reads on to the quote.  Nor does
 			 * libxml2 read a value longer than XML_MAX_TEXT_LENGTH to its
 			 * end.
 			 */
 			if (stop - p - 1 > SCAN_MAX_SKIP ||
 				memchr(p + 1, '<', stop - p - 1) != NULL)
 				return SCAN_UNSURE;
+			for (amp = p + 1;
+				 (amp = memchr(amp, '&', stop - amp)) != NULL; amp++)
+				if (stop - amp > 1 && amp[1] == '#' &&
+					!is_safe_char_ref(amp, stop))
+					return SCAN_UNSURE;
 			p = stop;
 			if (close == NULL)
 				break;
@@ -724,18 +772,43 @@ scan_lexical(const unsigned char *p, const unsigned char *end)
 static ScanResult
 scan_coarse(const unsigned char *p, const unsigned char *end)
 {
-	int			count = -1;		/* no '<' yet: nothing to count */
+	/*
+	 * The most '=' counted by a reading between attributes, in a "-quoted
+	 * and in a '-quoted value; -1 when no reading is in that state.
+	 */
+	int			out = -1;
+	int			dq = -1;
+	int			sq = -1;
+	int			t;
 
 	for (; p < end; p++)
 	{
-		if (*p == '<')
+		switch (*p)
 		{
-			if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0)
-				return SCAN_DOCTYPE;
-			count = 0;
+			case '<':
+				if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0)
+					return SCAN_DOCTYPE;
+				/* a tag between attributes ends; a new one may begin */
+				out = 0;
+				break;
+			case '>':
+				out = -1;
+				break;
+			case '"':
+				t = out, out = dq, dq = t;
+				break;
+			case '\'':
+				t = out, out = sq, sq = t;
+				break;
+			case '&':
+				/* a value may end at a character reference (2.13 on) */
+				out = Max3(out, dq, sq);
+				break;
+			case '=':
+				if (out >= 0 && ++out > ONT_MAX_ATTRIBUTES)
+					return SCAN_TOO_MANY;
+				break;
 		}
-		else if (*p == '=' && count >= 0 && ++count > ONT_MAX_ATTRIBUTES)
-			return SCAN_TOO_MANY;
 	}
 	return SCAN_OK;
 }
@@ -1243,14 +1316,8 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 	sax->internalSubset = refuse_doctype;
 	sax->serror = sax_error;
 
-	/*
-	 * The caller has already converted the text to UTF-8, whatever its XML
-	 * declaration claims: IGNORE_ENC makes libxml2 read it as UTF-8.  No
-	 * NOENT, DTDLOAD, DTDATTR or HUGE: see the file header.
-	 */
 	(void) xmlCtxtReadMemory(ctxt, buf, (int) len, NULL, NULL,
-							 XML_PARSE_NONET | XML_PARSE_NOWARNING |
-							 XML_PARSE_NOERROR | XML_PARSE_IGNORE_ENC);
+							 ONT_XML_PARSE_OPTIONS);
 
 	if (state->saw_doctype)
 		override_error(req, ONT_ERR_XML, DOCTYPE_DETAIL, DOCTYPE_MSG);

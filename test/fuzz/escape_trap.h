@@ -10,10 +10,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <libxml/xmlerror.h>
+#include "../../src/libxml_compat.h"
 
 static void
-escaped(void *ctx, xmlErrorPtr err)
+escaped(void *ctx, OntXmlErrorPtr err)
 {
 	(void) ctx;
 	fprintf(stderr, "libxml2 reported past the parser's handler: %s",

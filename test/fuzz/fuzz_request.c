@@ -30,8 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-
+#include "../../src/libxml_compat.h"
 #include "../../src/request_parser.h"
 #include "escape_trap.h"
 
@@ -80,7 +79,7 @@ arena_free(Arena *a)
 }
 
 static void
-silent(void *ctx, xmlErrorPtr err)
+silent(void *ctx, OntXmlErrorPtr err)
 {
 	(void) ctx;
 	(void) err;
@@ -127,9 +126,7 @@ libxml2_max_attributes(const uint8_t *data, size_t size)
 	sax->serror = silent;
 	max_attributes = 0;
 	(void) xmlCtxtReadMemory(ctxt, (const char *) data, (int) size, NULL, NULL,
-							 XML_PARSE_NONET | XML_PARSE_RECOVER |
-							 XML_PARSE_NOWARNING | XML_PARSE_NOERROR |
-							 XML_PARSE_IGNORE_ENC);
+							 ONT_XML_PARSE_OPTIONS | XML_PARSE_RECOVER);
 	xmlFreeParserCtxt(ctxt);
 	return max_attributes;
 }

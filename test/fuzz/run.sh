@@ -9,8 +9,19 @@
 # the same tricks at 1 MB.  The committed seed corpus is copied, so the run
 # never writes into the repository; a crash leaves its input in
 # test/fuzz/build/ and fails the run.
+#
+# XML2_CONFIG names the libxml2 to build against (default: the system's
+# xml2-config, 2.9.14 on Debian 12); make stress also runs it against the
+# matrix's libxml2 2.15 (test/matrix/build-libxml2.sh), linked with an
+# rpath so that the harness loads that library and no other.
 set -euo pipefail
 cd "$(dirname "$0")"
+XML2_CONFIG=${XML2_CONFIG:-xml2-config}
+xml2_cflags=$($XML2_CONFIG --cflags)
+xml2_libs=$($XML2_CONFIG --libs)
+xml2_libdir=$($XML2_CONFIG --prefix)/lib
+[ "$xml2_libdir" = /usr/lib ] || xml2_libs="-Wl,-rpath,$xml2_libdir $xml2_libs"
+echo "fuzz: against libxml2 $($XML2_CONFIG --version) ($XML2_CONFIG)"
 seconds=${FUZZ_SECONDS:-60}
 prescan_seconds=$(( seconds / 3 > 0 ? seconds / 3 : 1 ))
 main_seconds=$(( seconds - prescan_seconds > 0 ? seconds - prescan_seconds : 1 ))
@@ -18,11 +29,10 @@ CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
 
 mkdir -p build
 build() {
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2086
 	$CLANG -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		"$@" $(xml2-config --cflags) -I../../src \
-		../../src/request_parser.c fuzz_request.c \
-		$(xml2-config --libs)
+		-Wall -Werror "$@" $xml2_cflags -I../../src \
+		../../src/request_parser.c fuzz_request.c $xml2_libs
 }
 build -o build/fuzz_request
 build -DONT_MAX_ATTRIBUTES=2 -o build/fuzz_prescan
@@ -57,9 +67,9 @@ echo "fuzz: no crash, no leak, no contract violation"
 # the seed corpus under valgrind, with libxml2 uninstrumented: every object
 # freed, errors included
 if command -v valgrind >/dev/null; then
-	# shellcheck disable=SC2046
-	gcc -g -O1 $(xml2-config --cflags) -I../../src ../../src/request_parser.c replay.c \
-		$(xml2-config --libs) -o build/replay
+	# shellcheck disable=SC2086
+	gcc -g -O1 -Wall -Werror $xml2_cflags -I../../src ../../src/request_parser.c replay.c \
+		$xml2_libs -o build/replay
 	set +e
 	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build PostgreSQL MAJOR from Debian's source package into
 # $ONTSTATUS_PG_CACHE/MAJOR (default /var/cache/ontstatus-pg), once per
-# machine.
+# machine.  A configuration MAJOR+libxml2-SERIES (18+libxml2-2.15) builds
+# that libxml2 first (build-libxml2.sh) and configures PostgreSQL against
+# it, with an rpath, so that the server and ontstatus load the same
+# libxml2 and never the system's.
 #
 # Debian 12 ships only 15; the upstream sources of other majors are in
 # Debian's archive as source packages.  They are fetched with a private
@@ -19,13 +22,22 @@ set -euo pipefail
 # Makefile, so PostgreSQL's build must not see them.
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 
-major=${1:?usage: build-pg.sh MAJOR}
+config=${1:?usage: build-pg.sh MAJOR or MAJOR+libxml2-SERIES}
+major=${config%%+*}
+libxml2=""
+case $config in
+	*+libxml2-*) libxml2=${config#*+libxml2-} ;;
+	*+*) echo "build-pg.sh: unknown configuration $config (MAJOR or MAJOR+libxml2-SERIES)" >&2
+		exit 2 ;;
+esac
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-prefix=$cache/$major
+prefix=$cache/$config
 here=$(cd "$(dirname "$0")/../.." && pwd)
 logs=$here/test/results/matrix
+# shellcheck source=debian-source.sh
+. "$here/test/matrix/debian-source.sh"
 
 # The servers run as postgres and PGXS reads pg_config's tree: a cache made
 # by mktemp -d (mode 0700) must be opened to them, whoever made it.
@@ -34,6 +46,11 @@ make_readable() {
 	[ -d "$prefix" ] && chmod -R a+rX "$prefix"
 	return 0
 }
+
+if [ -n "$libxml2" ]; then
+	ONTSTATUS_PG_CACHE=$cache "$here/test/matrix/build-libxml2.sh" "$libxml2"
+	xml2_prefix=$cache/libxml2-$libxml2
+fi
 
 if [ -x "$prefix/bin/pg_config" ] && [ -f "$prefix/.complete" ]; then
 	make_readable
@@ -66,41 +83,21 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/src"
 
 # keep a failed step's log where the matrix keeps its own, and show its end
 fail() {
 	local step=$1 file=$2
 	mkdir -p "$logs"
-	cp "$file" "$logs/pg-$major-$step.log" 2>/dev/null || true
-	echo "build-pg.sh: PostgreSQL $major: $step failed; log in test/results/matrix/pg-$major-$step.log:" >&2
+	cp "$file" "$logs/pg-$config-$step.log" 2>/dev/null || true
+	echo "build-pg.sh: PostgreSQL $config: $step failed; log in test/results/matrix/pg-$config-$step.log:" >&2
 	tail -30 "$file" >&2
 	exit 1
 }
 
-# try each known suite in turn; the first that hands out the files wins
-fetched=""
-for entry in "${sources[@]}"; do
-	read -r uri suite <<<"$entry"
-	rm -rf "$work/lists" && mkdir -p "$work/lists/partial"
-	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-		"$uri" "$suite" >"$work/sources.list"
-	apt_opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		-o Dir::State::Lists="$work/lists" -o APT::Sandbox::User=root)
-	echo "build-pg.sh: fetching the source of postgresql-$major ($suite)"
-	if apt-get "${apt_opts[@]}" -qq update >"$work/fetch.log" 2>&1 &&
-		(cd "$work/src" && apt-get "${apt_opts[@]}" -qq source --download-only \
-			"postgresql-$major") >>"$work/fetch.log" 2>&1 &&
-		ls "$work/src"/postgresql-"$major"_*.orig.tar.* >/dev/null 2>&1; then
-		fetched=$suite
-		break
-	fi
-	rm -rf "$work/src" && mkdir -p "$work/src"
-done
-if [ -z "$fetched" ]; then
+if ! debian_source "postgresql-$major" "$work/src" "$work/fetch.log" "${sources[@]}"; then
 	mkdir -p "$logs"
 	cp "$work/fetch.log" "$logs/pg-$major-fetch.log" 2>/dev/null || true
-	reason=$(grep -E "^(E|Err|W):" "$work/fetch.log" | head -1)
+	reason=$(debian_source_reason "$work/fetch.log")
 	echo "build-pg.sh: PostgreSQL $major: Debian's archive does not serve its source now (${sources[*]##* }): ${reason:-see test/results/matrix/pg-$major-fetch.log}" >&2
 	exit 1
 fi
@@ -109,10 +106,18 @@ tarball=$(ls "$work/src"/postgresql-"$major"_*.orig.tar.* | head -1)
 tar -xf "$tarball" -C "$work/src"
 srcdir=$(find "$work/src" -maxdepth 1 -type d -name "postgresql-$major*" | head -1)
 
-echo "build-pg.sh: building PostgreSQL $major into $prefix (a few minutes)"
+echo "build-pg.sh: building PostgreSQL $config into $prefix (a few minutes)"
 rm -rf "$prefix"
 cd "$srcdir"
-./configure --prefix="$prefix" --with-libxml --enable-tap-tests --without-icu \
+xml_env=()
+if [ -n "$libxml2" ]; then
+	# configure asks xml2-config (pkg-config from 16 on, which the private
+	# .pc answers first); the rpath makes the server load this libxml2
+	xml_env=(XML2_CONFIG="$xml2_prefix/bin/xml2-config"
+		PKG_CONFIG_PATH="$xml2_prefix/lib/pkgconfig"
+		LDFLAGS="-Wl,-rpath,$xml2_prefix/lib")
+fi
+env "${xml_env[@]}" ./configure --prefix="$prefix" --with-libxml --enable-tap-tests --without-icu \
 	--with-system-tzdata=/usr/share/zoneinfo --without-readline >"$work/configure.log" 2>&1 ||
 	fail configure "$work/configure.log"
 make -j"$(nproc)" >"$work/make.log" 2>&1 || fail make "$work/make.log"
@@ -126,6 +131,10 @@ mkdir -p "$isodir"
 for f in pg_isolation_regress isolationtester; do
 	[ -x "$isodir/$f" ] || install -m 755 "src/test/isolation/$f" "$isodir/$f"
 done
+if [ -n "$libxml2" ] && ! ldd "$prefix/bin/postgres" | grep -q "$xml2_prefix/lib/libxml2"; then
+	ldd "$prefix/bin/postgres" >"$work/ldd.log" 2>&1
+	fail "libxml2-link" "$work/ldd.log"
+fi
 touch "$prefix/.complete"
 make_readable
-echo "build-pg.sh: PostgreSQL $major ready in $prefix"
+echo "build-pg.sh: PostgreSQL $config ready in $prefix"

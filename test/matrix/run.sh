@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # make matrix: the whole suite (pg_regress, isolation, TAP) on each
-# supported PostgreSQL that is built and tested on every change: 13, 15 and
-# 18 (ONTSTATUS_PG_MAJORS).  15 is Debian 12's own; 13 and 18 are built once
-# from Debian's source packages into /var/cache/ontstatus-pg (build-pg.sh).
-# Each version gets a copy of the tree, a -Werror build and install against
-# its pg_config, and a throwaway server of its own.
+# supported configuration, built and tested on every change: PostgreSQL 13,
+# 15 and 18 with Debian 12's libxml2 2.9.14, and PostgreSQL 18 with libxml2
+# 2.15 ("18+libxml2-2.15"), the parser of current distributions
+# (ONTSTATUS_PG_MAJORS).  15 is Debian 12's own; 13, 18 and libxml2 2.15
+# are built once from Debian's source packages into /var/cache/ontstatus-pg
+# (build-pg.sh, build-libxml2.sh).  Each configuration gets a copy of the
+# tree, a -Werror build and install against its pg_config (and its
+# libxml2), and a throwaway server of its own.
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any failure.
 set -uo pipefail
 # started by make matrix, by .ci/run or by hand: the builds below are this
@@ -12,7 +15,7 @@ set -uo pipefail
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 cd "$(dirname "$0")/../.."
 top=$(pwd)
-majors=${ONTSTATUS_PG_MAJORS:-"13 15 18"}
+majors=${ONTSTATUS_PG_MAJORS:-"13 15 18 18+libxml2-2.15"}
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
 mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 logs=$top/test/results/matrix
@@ -22,19 +25,29 @@ passed=0 failed=0 skipped=0
 
 run_as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-for major in $majors; do
-	echo "== PostgreSQL $major"
+for config in $majors; do
+	major=${config%%+*}
+	# a configuration with its own libxml2: ontstatus is built against it
+	xml2_make=()
+	xml2_prefix=""
+	name="PostgreSQL $major"
+	case $config in
+		*+libxml2-*) xml2_prefix=$cache/libxml2-${config#*+libxml2-}
+			xml2_make=(XML2_CONFIG="$xml2_prefix/bin/xml2-config") ;;
+	esac
+	echo "== $config"
 	start=$(date +%s)
-	if [ "$major" = 15 ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+	if [ "$config" = 15 ] && [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
 		pgc=/usr/lib/postgresql/15/bin/pg_config
-	elif ONTSTATUS_PG_CACHE=$cache test/matrix/build-pg.sh "$major"; then
-		pgc=$cache/$major/bin/pg_config
-		echo "PostgreSQL $major: built or found in $cache/$major ($(($(date +%s) - start)) s)"
+	elif ONTSTATUS_PG_CACHE=$cache test/matrix/build-pg.sh "$config"; then
+		pgc=$cache/$config/bin/pg_config
+		echo "$config: built or found in $cache/$config ($(($(date +%s) - start)) s)"
 	else
-		echo "matrix: PostgreSQL $major could not be built ($(($(date +%s) - start)) s)"
+		echo "matrix: $config could not be built ($(($(date +%s) - start)) s)"
 		failed=$((failed + 1))
 		continue
 	fi
+	[ -n "$xml2_prefix" ] && name="$name + libxml2 $(cat "$xml2_prefix/.version")"
 	# the servers run as postgres: a cache under a directory postgres cannot
 	# enter (/root, say) is refused here, not as a riddle from make later
 	if ! run_as test -x "$pgc"; then
@@ -49,19 +62,31 @@ for major in $majors; do
 	cp -a "$top" "$work/ontstatus"
 	(cd "$work/ontstatus" && rm -rf test/results tmp_check test/isolation &&
 		make -s clean PG_CONFIG="$pgc" >/dev/null 2>&1)
-	if ! make -s -C "$work/ontstatus" PG_CONFIG="$pgc" WERROR=-Werror all >"$logs/build-$major.log" 2>&1 ||
-		! make -s -C "$work/ontstatus" PG_CONFIG="$pgc" install >>"$logs/build-$major.log" 2>&1; then
-		echo "matrix: the build against PostgreSQL $major failed:"
-		tail -20 "$logs/build-$major.log"
+	if ! make -s -C "$work/ontstatus" PG_CONFIG="$pgc" "${xml2_make[@]}" WERROR=-Werror all >"$logs/build-$config.log" 2>&1 ||
+		! make -s -C "$work/ontstatus" PG_CONFIG="$pgc" "${xml2_make[@]}" install >>"$logs/build-$config.log" 2>&1; then
+		echo "matrix: the build against $name failed:"
+		tail -20 "$logs/build-$config.log"
 		failed=$((failed + 1))
 		rm -rf "$work"
 		continue
 	fi
+	# the server and ontstatus must load the same libxml2, and not the system's
+	if [ -n "$xml2_prefix" ]; then
+		for bin in "$bindir/postgres" "$("$pgc" --pkglibdir)/ontstatus.so"; do
+			if ! ldd "$bin" | grep -q "=> $xml2_prefix/lib/libxml2"; then
+				echo "matrix: $bin does not load libxml2 from $xml2_prefix/lib:"
+				ldd "$bin" | grep libxml2
+				failed=$((failed + 1))
+				rm -rf "$work"
+				continue 2
+			fi
+		done
+	fi
 	chown -R postgres: "$work" 2>/dev/null || true
 
 	# a server of this version on a free port, its socket in the work dir
-	port=$((54300 + major))
-	log=$logs/installcheck-$major.log
+	port=$((54300 + major + ${#xml2_make[@]} * 50))
+	log=$logs/installcheck-$config.log
 	run_as bash -c '
 		set -u
 		export PATH="'"$bindir"':$PATH" PGHOST="'"$work"'" PGPORT='"$port"' PGUSER=postgres
@@ -69,7 +94,7 @@ for major in $majors; do
 		pg_ctl -D "'"$work"'/data" -l "'"$work"'/server.log" -w \
 			-o "-p '"$port"' -k '"$work"' -c listen_addresses=" start >/dev/null || exit 1
 		cd "'"$work"'/ontstatus"
-		make installcheck PG_CONFIG="'"$pgc"'" 2>&1
+		make installcheck PG_CONFIG="'"$pgc"'" '"${xml2_make[*]}"' 2>&1
 		rc=$?
 		if [ $rc -ne 0 ]; then
 			for f in test/regression.diffs test/isolation/output_iso/regression.diffs tmp_check/log/regress_log_*; do
@@ -106,7 +131,7 @@ for major in $majors; do
 	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log")))
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	[ "$rc" -ne 0 ] && tail -60 "$log"
-	echo "PostgreSQL $major: $p passed, $f failed (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"
+	echo "$name: $p passed, $f failed (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	rm -rf "$work"
