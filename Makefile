@@ -3,7 +3,8 @@
 #   make demo    install what is missing, build, install, show a response
 #   make test    install what is missing, build, install, run every test
 #                against a throwaway cluster
-#   make stress  pgbench, memory growth and a minute of fuzzing
+#   make stress  pgbench, memory growth and a minute of fuzzing on each
+#                tested libxml2 (2.9 and 2.15)
 #   make bench   throughput against built-in XML and a plain SELECT
 #   make matrix  the suite on PostgreSQL 13, 15 and 18, and on 18 built
 #                against libxml2 2.15 (builds 13, 18 and libxml2 2.15 from
@@ -88,8 +89,9 @@ stress: deps
 	$(SUDO) $(MAKE) install
 	test/stress/run.sh
 
+# against another libxml2: make fuzz XML2_CONFIG=/path/to/bin/xml2-config
 fuzz: deps
-	test/fuzz/run.sh
+	XML2_CONFIG="$(XML2_CONFIG)" test/fuzz/run.sh
 
 # ontstatus vs built-in XML vs plain SELECT (BENCH_SECONDS, BENCH_REPS, BENCH_SIZES)
 bench: deps

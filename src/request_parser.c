@@ -61,6 +61,7 @@
 #define ONT_MAX_ATTRIBUTES 100
 #endif
 #define ONT_MAX_NAMESPACES 100
+#define ONT_MAX_DEPTH 200
 #define ONT_STRINGIFY(x) ONT_STRINGIFY2(x)
 #define ONT_STRINGIFY2(x) #x
 
@@ -186,7 +187,7 @@ typedef struct ParseCtx
 	size_t		text_len;
 	size_t		text_cap;
 
-	/* the last error libxml2 reported, as it reported it */
+	/* the first error libxml2 reported, as it reported it */
 	bool		has_xml_error;
 	int			xml_error_line;
 	char		xml_error[160];
@@ -1145,8 +1146,24 @@ sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 				  int nb_defaulted, const xmlChar **attributes)
 {
 	ParseCtx   *pc = parse_ctx(ctx);
-	Frame		frame = classify(pc, localname, URI, nb_attributes, attributes);
+	Frame		frame;
 
+	/*
+	 * Deeper than any request, and below libxml2's own limit (256 levels),
+	 * whose message differs between versions and advises an option the
+	 * client cannot set.
+	 */
+	if (pc->depth >= ONT_MAX_DEPTH)
+	{
+		set_error(pc->req, ONT_ERR_TOO_LARGE,
+				  "An i2b2 request nests elements a few levels deep; more than "
+				  ONT_STRINGIFY(ONT_MAX_DEPTH) " levels are refused.",
+				  "request refused: elements are nested more than %d levels deep",
+				  ONT_MAX_DEPTH);
+		xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+		return;
+	}
+	frame = classify(pc, localname, URI, nb_attributes, attributes);
 	(void) prefix;
 	(void) nb_namespaces;
 	(void) namespaces;
@@ -1208,18 +1225,20 @@ sax_characters(void *ctx, const xmlChar *ch, int len)
  * handler pg_xml_init installed, which would send warnings (an XML 1.1
  * declaration, an odd xml:space value) straight to the client and the
  * server log, the offending line of the request quoted, and would keep
- * errors with the request text for an xml_ereport nobody calls.  Errors are
- * kept, the last one as xmlCtxtGetLastError would give it, for the cleaned
- * message ont_parse_request builds; warnings are dropped, as the request is
- * read the same either way.  No allocation, no longjmp: libxml2 is in the
- * middle of parsing.
+ * errors with the request text for an xml_ereport nobody calls.  The first
+ * error is kept for the cleaned message ont_parse_request builds: it names
+ * the fault, later ones its consequences, which libxml2 versions report
+ * differently (2.9 adds "Premature end of data" to a mismatched end tag,
+ * 2.15 does not).  Warnings are dropped, as the request is read the same
+ * either way.  No allocation, no longjmp: libxml2 is in the middle of
+ * parsing.
  */
 static void
 sax_error(void *ctx, OntXmlErrorPtr err)
 {
 	ParseCtx   *pc = parse_ctx(ctx);
 
-	if (err == NULL || err->level < XML_ERR_ERROR)
+	if (err == NULL || err->level < XML_ERR_ERROR || pc->has_xml_error)
 		return;
 	pc->has_xml_error = true;
 	pc->xml_error_line = err->line;
