@@ -38,11 +38,14 @@
  * - So is a request with more than ONT_MAX_NAMESPACES namespace
  *   declarations: libxml2 looks prefixes up in linear time, and thousands
  *   of declarations in scope make 1 MB of prefixed names cost it seconds.
+ * - So is nesting deeper than ONT_MAX_DEPTH, by the start-element handler:
+ *   libxml2's own limit (256 levels) says so in words that differ between
+ *   versions and advise an option the client cannot set.
  * - Text that is not UTF-8, or holds a NUL, is refused: the backend always
  *   converts requests to UTF-8, and the pre-scan relies on it.
  * - libxml2's own errors and warnings go to a handler of the parse, never
  *   to the client or the log: what the caller sees is the parser's message,
- *   with libxml2's reduced to printable ASCII.
+ *   with libxml2's first error reduced to printable ASCII.
  * - A document that is not well-formed is reported as such, even when a
  *   bad value came before the point where it breaks: as a tree parser would.
  *
@@ -442,9 +445,9 @@ ont_parse_datetime(const char *s, OntDateTime *dt)
  * told to ignore the declared encoding, reads it as UTF-8 too rather than
  * switching to UTF-16 or EBCDIC on the strength of its first bytes.
  *
- * The analysis is of libxml2 2.9.14 (Debian 12's) and 2.15.4, where rules
- * differ the stricter reading is taken, and the fuzz harness (test/fuzz)
- * checks the pre-scan against whichever of them it is built with.  From
+ * The analysis is of libxml2 2.9.14 (Debian 12's) and 2.15.4; where their
+ * rules differ, the stricter reading is taken, and the fuzz harness
+ * (test/fuzz) checks the pre-scan against whichever it is built with.  From
  * 2.12 on, libxml2 checks duplicates with a hash table, so the limit no
  * longer guards against slowness there but is kept as a sanity limit.
  */
