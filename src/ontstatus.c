@@ -33,6 +33,7 @@ void		_PG_init(void);
 char	   *ontstatus_schema = NULL;
 char	   *ontstatus_lookup_table = NULL;
 int			ontstatus_max_request_bytes = 1024 * 1024;
+bool		ontstatus_fast_path = true;
 
 PG_FUNCTION_INFO_V1(ontstatus_get_ont_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_process_status);
@@ -93,6 +94,20 @@ define_settings(void)
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	/*
+	 * USERSET: either reader gives the same answer (test/fuzz proves it
+	 * input by input); off is for measuring the difference, or for ruling
+	 * the fast path out.
+	 */
+	DefineCustomBoolVariable("ontstatus.fast_path",
+							 "Reads requests of the common shape without libxml2.",
+							 "Off sends every request through libxml2, which reads anything else anyway.",
+							 &ontstatus_fast_path,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("ontstatus");

@@ -123,6 +123,7 @@ extern ErrorData *ont_try(void (*body) (void *arg), void *arg, MemoryContext err
 extern char *ontstatus_schema;
 extern char *ontstatus_lookup_table;
 extern int	ontstatus_max_request_bytes;
+extern bool ontstatus_fast_path;
 
 /* table_zone.c */
 extern char *ontstatus_table_time_zone;

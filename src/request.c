@@ -32,8 +32,9 @@ to_server_encoding(char *s)
 }
 
 /*
- * Run the parser with libxml2 set up as the backend requires, freeing its
- * objects even when an error escapes (out of memory in libxml2's error
+ * Run the parser: the fast path first, which needs nothing of libxml2;
+ * when it declines, libxml2, set up as the backend requires, its objects
+ * freed even when an error escapes (out of memory in libxml2's error
  * handler, for instance).
  *
  * The parser gives libxml2 its own error handler for the parse, so what
@@ -61,10 +62,24 @@ parse_guarded(const char *utf8, size_t len, OntRequest *req)
 	 * PG_TRY and never changed.
 	 */
 	state = palloc0(sizeof(OntParseState));
+	if (ontstatus_fast_path)
+		ok = ont_parse_request_mode(utf8, len, req, state, palloc_no_oom, NULL,
+									ONT_PARSE_FAST);
+	else
+		state->declined = true;
+	if (!state->declined)
+	{
+		elog(DEBUG2, "ontstatus: request of %zu bytes read by the fast path", len);
+		pfree(state);
+		return ok;
+	}
+	elog(DEBUG2, "ontstatus: request of %zu bytes read by libxml2", len);
+
 	xmlerrcxt = pg_xml_init(PG_XML_STRICTNESS_WELLFORMED);
 	PG_TRY();
 	{
-		ok = ont_parse_request(utf8, len, req, state, palloc_no_oom, NULL);
+		ok = ont_parse_request_mode(utf8, len, req, state, palloc_no_oom, NULL,
+									ONT_PARSE_LIBXML2);
 		if (pg_xml_error_occurred(xmlerrcxt))
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),

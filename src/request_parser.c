@@ -57,14 +57,9 @@
 #include <string.h>
 
 #include "libxml_compat.h"
+#include "request_events.h"
 #include "request_parser.h"
 
-/* test/fuzz builds with a low limit, where a miscount shows in small inputs */
-#ifndef ONT_MAX_ATTRIBUTES
-#define ONT_MAX_ATTRIBUTES 100
-#endif
-#define ONT_MAX_NAMESPACES 100
-#define ONT_MAX_DEPTH 200
 #define ONT_STRINGIFY(x) ONT_STRINGIFY2(x)
 #define ONT_STRINGIFY2(x) #x
 
@@ -171,7 +166,7 @@ typedef struct Frame
 	const GrammarRule *rule;	/* the rule it matched, if any */
 } Frame;
 
-typedef struct ParseCtx
+struct ParseCtx
 {
 	OntRequest *req;
 	OntParseState *state;
@@ -194,7 +189,9 @@ typedef struct ParseCtx
 	bool		has_xml_error;
 	int			xml_error_line;
 	char		xml_error[160];
-} ParseCtx;
+
+	bool		stopped;		/* a handler cut the reading short */
+};
 
 #define DOCTYPE_MSG "request refused: DOCTYPE is not allowed"
 #define DOCTYPE_DETAIL "Requests must not contain a DOCTYPE declaration."
@@ -890,13 +887,22 @@ find_rule(const Frame *parent, const xmlChar *name, const xmlChar *uri)
 	return NULL;
 }
 
+/* Cut the reading short: libxml2's parse, or the fast path's. */
+static void
+stop_reading(ParseCtx *pc)
+{
+	pc->stopped = true;
+	if (pc->state->ctxt)
+		xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+}
+
 /* Out of memory: the parse is cut short, so no other verdict stands. */
 static void
 stop_on_nomem(ParseCtx *pc)
 {
 	pc->req->error = ONT_OK;
 	set_error(pc->req, ONT_ERR_NOMEM, NULL, "out of memory");
-	xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+	stop_reading(pc);
 }
 
 /* The attribute max_return_records, from SAX2's attribute array. */
@@ -1113,7 +1119,7 @@ append_text(ParseCtx *pc, const xmlChar *s, int len)
 		set_error(pc->req, ONT_ERR_TOO_LARGE, NULL,
 				  "request refused: a value is longer than %d bytes",
 				  XML_MAX_TEXT_LENGTH);
-		xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+		stop_reading(pc);
 		return true;
 	}
 	if (pc->text == NULL || pc->text_len + len + 1 > pc->text_cap)
@@ -1136,19 +1142,14 @@ append_text(ParseCtx *pc, const xmlChar *s, int len)
 	return true;
 }
 
-static ParseCtx *
-parse_ctx(void *ctx)
+/*
+ * The events of a reading, from libxml2's SAX2 callbacks below or from the
+ * fast path (request_fast_path.c), which delivers them alike.
+ */
+void
+ont_event_start(ParseCtx *pc, const xmlChar *localname, const xmlChar *uri,
+				int nb_attributes, const xmlChar **attributes)
 {
-	return (ParseCtx *) ((OntParseState *) ((xmlParserCtxtPtr) ctx)->_private)->owner;
-}
-
-static void
-sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-				  const xmlChar *URI, int nb_namespaces,
-				  const xmlChar **namespaces, int nb_attributes,
-				  int nb_defaulted, const xmlChar **attributes)
-{
-	ParseCtx   *pc = parse_ctx(ctx);
 	Frame		frame;
 
 	/*
@@ -1163,14 +1164,10 @@ sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 				  ONT_STRINGIFY(ONT_MAX_DEPTH) " levels are refused.",
 				  "request refused: elements are nested more than %d levels deep",
 				  ONT_MAX_DEPTH);
-		xmlStopParser((xmlParserCtxtPtr) pc->state->ctxt);
+		stop_reading(pc);
 		return;
 	}
-	frame = classify(pc, localname, URI, nb_attributes, attributes);
-	(void) prefix;
-	(void) nb_namespaces;
-	(void) namespaces;
-	(void) nb_defaulted;
+	frame = classify(pc, localname, uri, nb_attributes, attributes);
 	if (frame.role == R_FIELD)
 	{
 		pc->text = NULL;
@@ -1181,16 +1178,11 @@ sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	pc->depth++;
 }
 
-static void
-sax_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-				const xmlChar *URI)
+void
+ont_event_end(ParseCtx *pc)
 {
-	ParseCtx   *pc = parse_ctx(ctx);
 	Frame	   *frame;
 
-	(void) localname;
-	(void) prefix;
-	(void) URI;
 	pc->depth--;
 	if (pc->depth >= MAX_FRAMES)
 		return;
@@ -1210,16 +1202,55 @@ sax_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 }
 
 /* Character data directly inside a value element is its text. */
-static void
-sax_characters(void *ctx, const xmlChar *ch, int len)
+void
+ont_event_text(ParseCtx *pc, const xmlChar *ch, int len)
 {
-	ParseCtx   *pc = parse_ctx(ctx);
-
 	if (pc->depth == 0 || pc->depth > MAX_FRAMES ||
 		pc->frames[pc->depth - 1].role != R_FIELD)
 		return;
 	if (!append_text(pc, ch, len))
 		stop_on_nomem(pc);
+}
+
+bool
+ont_event_stopped(const ParseCtx *pc)
+{
+	return pc->stopped;
+}
+
+static ParseCtx *
+parse_ctx(void *ctx)
+{
+	return (ParseCtx *) ((OntParseState *) ((xmlParserCtxtPtr) ctx)->_private)->owner;
+}
+
+static void
+sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+				  const xmlChar *URI, int nb_namespaces,
+				  const xmlChar **namespaces, int nb_attributes,
+				  int nb_defaulted, const xmlChar **attributes)
+{
+	(void) prefix;
+	(void) nb_namespaces;
+	(void) namespaces;
+	(void) nb_defaulted;
+	ont_event_start(parse_ctx(ctx), localname, URI, nb_attributes, attributes);
+}
+
+static void
+sax_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+				const xmlChar *URI)
+{
+	(void) localname;
+	(void) prefix;
+	(void) URI;
+	ont_event_end(parse_ctx(ctx));
+}
+
+static void
+sax_characters(void *ctx, const xmlChar *ch, int len)
+{
+	ont_event_text(parse_ctx(ctx), ch, len);
 }
 
 /*
@@ -1275,22 +1306,39 @@ ont_parse_cleanup(OntParseState *state)
 	state->ctxt = NULL;
 }
 
+/* A reading starts afresh: nothing of a declined fast reading is kept. */
+static void
+start_reading(ParseCtx *pc, OntRequest *req, OntParseState *state,
+			  OntAllocFn alloc, void *alloc_arg)
+{
+	memset(req, 0, sizeof(*req));
+	memset(pc, 0, sizeof(*pc));
+	pc->req = req;
+	pc->state = state;
+	pc->alloc = alloc;
+	pc->alloc_arg = alloc_arg;
+	state->owner = pc;
+}
+
 bool
 ont_parse_request(const char *buf, size_t len, OntRequest *req,
 				  OntParseState *state, OntAllocFn alloc, void *alloc_arg)
+{
+	return ont_parse_request_mode(buf, len, req, state, alloc, alloc_arg,
+								  ONT_PARSE_ANY);
+}
+
+bool
+ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
+					   OntParseState *state, OntAllocFn alloc, void *alloc_arg,
+					   OntParseMode mode)
 {
 	ParseCtx	pc;
 	xmlParserCtxtPtr ctxt;
 	xmlSAXHandlerPtr sax;
 
-	memset(req, 0, sizeof(*req));
 	memset(state, 0, sizeof(*state));
-	memset(&pc, 0, sizeof(pc));
-	pc.req = req;
-	pc.state = state;
-	pc.alloc = alloc;
-	pc.alloc_arg = alloc_arg;
-	state->owner = &pc;
+	start_reading(&pc, req, state, alloc, alloc_arg);
 
 	if (len > INT_MAX)
 		return set_error(req, ONT_ERR_TOO_LARGE, NULL, "request is too large");
@@ -1319,6 +1367,29 @@ ont_parse_request(const char *buf, size_t len, OntRequest *req,
 						 ONT_STRINGIFY(ONT_MAX_NAMESPACES) " (occurrences of \"xmlns\") are refused before parsing.",
 						 "request refused: more than %d namespace declarations",
 						 ONT_MAX_NAMESPACES);
+
+	/*
+	 * The fast path reads the common shape of a request, or declines; then
+	 * libxml2 reads it from the start, as the reference it is.  The guards
+	 * above hold for both.
+	 */
+	if (mode != ONT_PARSE_LIBXML2)
+	{
+		if (ont_fast_read(buf, len, &pc))
+		{
+			state->fast_path = true;
+			if (pc.ops_count == 0)
+				set_error(req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
+						  "request has no get_ont_process_status element in its message_body");
+			return req->error == ONT_OK;
+		}
+		start_reading(&pc, req, state, alloc, alloc_arg);
+		if (mode == ONT_PARSE_FAST)
+		{
+			state->declined = true;
+			return false;
+		}
+	}
 
 	ctxt = xmlNewParserCtxt();
 	if (ctxt == NULL)

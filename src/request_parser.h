@@ -108,7 +108,26 @@ typedef struct OntParseState
 	void	   *ctxt;			/* xmlParserCtxtPtr */
 	bool		saw_doctype;
 	void	   *owner;			/* the parse in progress (private) */
+	bool		fast_path;		/* read by the fast path, not libxml2 */
+	bool		declined;		/* ONT_PARSE_FAST: the fast path declined */
 } OntParseState;
+
+/*
+ * Who reads the request.  The fast path (request_fast_path.c) reads the
+ * common shape of a request without libxml2 and declines anything else;
+ * libxml2 reads everything and is the reference.  ONT_PARSE_ANY is the
+ * fast path, then libxml2 when it declines.  ONT_PARSE_FAST never calls
+ * libxml2: when the fast path declines it returns false with
+ * state->declined set and nothing in *req, so that a caller can set
+ * libxml2 up (pg_xml_init) only when it is needed, and the differential
+ * fuzzer can compare the two.  ONT_PARSE_LIBXML2 is libxml2 alone.
+ */
+typedef enum OntParseMode
+{
+	ONT_PARSE_ANY,
+	ONT_PARSE_FAST,
+	ONT_PARSE_LIBXML2
+} OntParseMode;
 
 /*
  * Parse len bytes of UTF-8 XML into *req.  Returns true on success; on
@@ -118,6 +137,10 @@ typedef struct OntParseState
 extern bool ont_parse_request(const char *buf, size_t len, OntRequest *req,
 							  OntParseState *state,
 							  OntAllocFn alloc, void *alloc_arg);
+extern bool ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
+								   OntParseState *state,
+								   OntAllocFn alloc, void *alloc_arg,
+								   OntParseMode mode);
 
 /* Free whatever *state still holds; safe to call more than once. */
 extern void ont_parse_cleanup(OntParseState *state);

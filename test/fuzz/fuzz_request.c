@@ -14,6 +14,10 @@
  *   - no error or warning of libxml2 reaches its global handler (in the
  *     backend, pg_xml_init's, which would pass warnings to the client and
  *     the log with the request quoted);
+ *   - the fast path (request_fast_path.c) reads every request it does not
+ *     decline exactly as libxml2 does: the same verdict, the same error
+ *     and message, every field the same - and the parse as used (fast
+ *     path, then libxml2) agrees with libxml2 alone on every input;
  *   - the attribute pre-scan lets no start tag through that libxml2 reads
  *     with more than ONT_MAX_ATTRIBUTES attributes: every input the parser
  *     does not refuse before parsing is parsed again by libxml2 in recovery
@@ -149,6 +153,80 @@ refused_before_parsing(const OntRequest *req)
 	return false;
 }
 
+static bool
+same_string(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+/* Did two readings of one request come to the same OntRequest? */
+static bool
+same_request(const OntRequest *a, const OntRequest *b)
+{
+	if (a->error != b->error || strcmp(a->errmsg, b->errmsg) != 0 ||
+		strcmp(a->errdetail, b->errdetail) != 0 || a->enveloped != b->enveloped ||
+		!same_string(a->sending_app_name, b->sending_app_name) ||
+		!same_string(a->sending_app_version, b->sending_app_version) ||
+		!same_string(a->sending_facility, b->sending_facility) ||
+		!same_string(a->security_domain, b->security_domain) ||
+		!same_string(a->security_username, b->security_username) ||
+		!same_string(a->session_id, b->session_id) ||
+		!same_string(a->message_num, b->message_num) ||
+		!same_string(a->project_id, b->project_id) ||
+		!same_string(a->process_type_cd, b->process_type_cd) ||
+		!same_string(a->process_status_cd, b->process_status_cd) ||
+		a->has_process_id != b->has_process_id ||
+		(a->has_process_id && a->process_id != b->process_id) ||
+		a->max_return_records != b->max_return_records)
+		return false;
+	for (int i = 0; i < ONT_NUM_TIME_BOUNDS; i++)
+		if (a->has_time[i] != b->has_time[i] ||
+			(a->has_time[i] && memcmp(&a->time[i], &b->time[i], sizeof(OntDateTime)) != 0))
+			return false;
+	return true;
+}
+
+static void
+report_difference(const char *what, const OntRequest *ref, const OntRequest *other)
+{
+	fprintf(stderr, "%s: libxml2 says error %d \"%s\", the other error %d \"%s\"\n",
+			what, ref->error, ref->errmsg, other->error, other->errmsg);
+	abort();
+}
+
+/*
+ * The differential check: libxml2 alone is the reference; the fast path,
+ * where it does not decline, and the parse as used must agree with it.
+ */
+static void
+check_fast_path(const uint8_t *data, size_t size)
+{
+	OntRequest	ref;
+	OntRequest	other;
+	OntParseState st;
+	Arena		a_ref = {NULL, 0, 0, -1};
+	Arena		a_other = {NULL, 0, 0, -1};
+
+	(void) ont_parse_request_mode((const char *) data, size, &ref, &st,
+								  arena_alloc, &a_ref, ONT_PARSE_LIBXML2);
+	if (st.fast_path || st.declined)
+		abort();
+	(void) ont_parse_request_mode((const char *) data, size, &other, &st,
+								  arena_alloc, &a_other, ONT_PARSE_FAST);
+	if (st.ctxt != NULL)
+		abort();
+	if (!st.declined && !same_request(&ref, &other))
+		report_difference("the fast path read the request otherwise", &ref, &other);
+	arena_free(&a_other);
+	a_other.fail_at = -1;
+	(void) ont_parse_request_mode((const char *) data, size, &other, &st,
+								  arena_alloc, &a_other, ONT_PARSE_ANY);
+	if (!same_request(&ref, &other))
+		report_difference("the parse as used read the request otherwise", &ref, &other);
+	arena_free(&a_other);
+	arena_free(&a_ref);
+}
+
 static void
 check_string(const char *s)
 {
@@ -232,6 +310,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	allocations = a.n;
 	first_error = req.error;
 	arena_free(&a);
+
+	check_fast_path(data, size);
 
 	/* what the pre-scan let through, libxml2 must read within the limit */
 	if (!refused_before_parsing(&req) &&

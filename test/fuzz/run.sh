@@ -32,7 +32,7 @@ build() {
 	# shellcheck disable=SC2086
 	$CLANG -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Wall -Werror "$@" $xml2_cflags -I../../src \
-		../../src/request_parser.c fuzz_request.c $xml2_libs
+		../../src/request_parser.c ../../src/request_fast_path.c fuzz_request.c $xml2_libs
 }
 build -o build/fuzz_request
 build -DONT_MAX_ATTRIBUTES=2 -o build/fuzz_prescan
@@ -68,7 +68,7 @@ echo "fuzz: no crash, no leak, no contract violation"
 # freed, errors included
 if command -v valgrind >/dev/null; then
 	# shellcheck disable=SC2086
-	gcc -g -O1 -Wall -Werror $xml2_cflags -I../../src ../../src/request_parser.c replay.c \
+	gcc -g -O1 -Wall -Werror $xml2_cflags -I../../src ../../src/request_parser.c ../../src/request_fast_path.c replay.c \
 		$xml2_libs -o build/replay
 	set +e
 	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
