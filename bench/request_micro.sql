@@ -82,7 +82,8 @@ END $$;
 SELECT variant, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us)::numeric, 1) AS us_per_call,
        round(min(us), 1) AS best, round(max(us), 1) AS worst
 FROM micro GROUP BY variant ORDER BY min(rep), variant;
-WITH m AS (SELECT variant, percentile_cont(0.5) WITHIN GROUP (ORDER BY us) AS us FROM micro GROUP BY variant)
+WITH m AS (SELECT variant, (percentile_cont(0.5) WITHIN GROUP (ORDER BY us))::numeric AS us
+           FROM micro GROUP BY variant)
 SELECT round((SELECT us FROM m WHERE variant = 'envelope, fast path') /
              (SELECT us FROM m WHERE variant = 'bare, fast path'), 2) AS "envelope / bare (fast path)",
        round((SELECT us FROM m WHERE variant = 'envelope, libxml2') /

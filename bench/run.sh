@@ -2,7 +2,8 @@
 # make bench: ontstatus against the same job in SQL with PostgreSQL's
 # built-in XML (bench/builtin.sql) and against a plain SELECT of the same
 # rows, on tables of 10k, 100k and 1M rows, with pgbench -M prepared -c 2
-# -j 2.  Runs are interleaved (every variant of a case back to back, the
+# -j 2; the fast path against libxml2 alone (ontstatus.fast_path), and one
+# call in the backend with the Workbench's envelope (bench/request_micro.sql).  Runs are interleaved (every variant of a case back to back, the
 # whole set repeated BENCH_REPS times) and medians are reported.  Then the
 # memory one 1000-row call takes (bench/memory.sql) and the plans with and
 # without the recommended indexes (bench/explain.sql).
@@ -156,6 +157,31 @@ for shape in by_id rows_1000; do
 	z=$(awk -v h=$shape '$1==h && $2=="set" {print $3}' "$work/zone" | median)
 	printf '%-12s unset %10.0f tps   set %10.0f tps   set/unset %.3f\n' $shape "$u" "$z" "$(echo "$z / $u" | bc -l)"
 done
+
+# The request's two readers: the fast path against libxml2 alone
+# (ontstatus.fast_path = off), over the wire, interleaved
+echo
+echo "== ontstatus.fast_path on against off ($zsize, ${reps} repetitions)"
+for rep in $(seq 1 "$reps"); do
+	for shape in by_id type_status rows_1000; do
+		for reader in on off; do
+			out=$(PGOPTIONS="-c search_path=bench$zsize -c ontstatus.fast_path=$reader" \
+				pgbench -n -M prepared -c 2 -j 2 -T "$seconds" \
+				-D rows="${rows[$zsize]}" -f "$work/${shape}_ontstatus.sql" "$db" 2>&1)
+			tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
+			[ -n "$tps" ] || { echo "bench: pgbench failed for the reader run:"; echo "$out" | tail -5; exit 1; }
+			echo "$shape $reader $tps" >>"$work/reader"
+		done
+	done
+done
+for shape in by_id type_status rows_1000; do
+	on=$(awk -v h=$shape '$1==h && $2=="on" {print $3}' "$work/reader" | median)
+	off=$(awk -v h=$shape '$1==h && $2=="off" {print $3}' "$work/reader" | median)
+	printf '%-12s fast path %10.0f tps   libxml2 %10.0f tps   fast/libxml2 %.2f\n' $shape "$on" "$off" "$(echo "$on / $off" | bc -l)"
+done
+
+# ... and in the backend, the Workbench's envelope against a bare request
+psql -qX -d "$db" -f bench/request_micro.sql
 
 psql -qX -d "$db" -f bench/memory.sql
 psql -qX -d "$db" -f bench/run_process_memory.sql

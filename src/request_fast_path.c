@@ -33,7 +33,9 @@
  *
  * Like request_parser.c it uses libc only (and libxml2's xmlChar type), so
  * the fuzz harnesses link it alone.  The caller has checked the request to
- * be UTF-8 without NUL and run the guards (attribute and namespace counts).
+ * be UTF-8 without NUL, and counts its namespace declarations afterwards;
+ * the attribute pre-scan it does not run for a request read here, whose
+ * verdict this file knows (see read_start_tag).
  *
  *-------------------------------------------------------------------------
  */
@@ -99,23 +101,56 @@ typedef struct Reader
 	size_t		arena_used;
 } Reader;
 
-static bool
+/*
+ * Classes of ASCII bytes, looked up rather than computed: the reader
+ * spends most of its time asking them.
+ */
+#define C_SPACE		0x01		/* ' ', tab, newline (not '\r': declined) */
+#define C_NAME_START 0x02		/* ASCII letters, '_' */
+#define C_NAME		0x04		/* and digits, '-', '.' */
+#define C_TEXT		0x08		/* character data taken as it is */
+#define C_VALUE		0x10		/* attribute value bytes taken as they are */
+
+static unsigned char byte_class[256];
+static bool byte_class_ready = false;
+
+static void
+init_byte_class(void)
+{
+	for (int c = 0x20; c < 0x80; c++)
+	{
+		if (c != '<' && c != '&' && c != ']')
+			byte_class[c] |= C_TEXT;
+		if (c != '<' && c != '&')
+			byte_class[c] |= C_VALUE;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+			byte_class[c] |= C_NAME_START | C_NAME;
+		if ((c >= '0' && c <= '9') || c == '-' || c == '.')
+			byte_class[c] |= C_NAME;
+	}
+	byte_class['\t'] |= C_SPACE | C_TEXT;
+	byte_class['\n'] |= C_SPACE | C_TEXT;
+	byte_class[' '] |= C_SPACE;
+	/* set last: the flag may be read without a lock by another thread */
+	byte_class_ready = true;
+}
+
+static inline bool
 is_space(unsigned char c)
 {
-	/* no '\r': libxml2 normalises it, so it is declined wherever it is */
-	return c == ' ' || c == '\t' || c == '\n';
+	return (byte_class[c] & C_SPACE) != 0;
 }
 
-static bool
+static inline bool
 is_name_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return (byte_class[c] & C_NAME_START) != 0;
 }
 
-static bool
+static inline bool
 is_name_char(unsigned char c)
 {
-	return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+	return (byte_class[c] & C_NAME) != 0;
 }
 
 static int
@@ -128,13 +163,10 @@ skip_spaces(Reader *r)
 	return (int) (r->p - start);
 }
 
-static bool
-looking_at(const Reader *r, const char *s)
-{
-	size_t		n = strlen(s);
-
-	return (size_t) (r->end - r->p) >= n && memcmp(r->p, s, n) == 0;
-}
+/* Does the input at r->p start with the string literal s? */
+#define looking_at(r, s) \
+	((size_t) ((r)->end - (r)->p) >= sizeof(s) - 1 && \
+	 memcmp((r)->p, (s), sizeof(s) - 1) == 0)
 
 static bool
 span_is(const unsigned char *s, int len, const char *t)
@@ -281,9 +313,13 @@ read_att_value(Reader *r, const unsigned char **value, int *len)
 	{
 		int			n;
 
+		if (byte_class[*r->p] & C_VALUE)
+		{
+			r->p++;
+			continue;
+		}
 		/* libxml2 expands '&' and turns tab and newline into spaces */
-		if (*r->p == '<' || *r->p == '&' || *r->p == '\t' || *r->p == '\n' ||
-			(n = plain_char_len(r->p, r->end)) == 0)
+		if (*r->p < 0x80 || (n = plain_char_len(r->p, r->end)) == 0)
 			return false;
 		r->p += n;
 	}
@@ -400,6 +436,13 @@ read_start_tag(Reader *r)
 			return false;
 		r->nbindings++;
 	}
+
+	/*
+	 * What the attribute pre-scan counts, which the caller does not run
+	 * for a request read here: more is refused by it, so libxml2's to read.
+	 */
+	if (nattrs + (r->nbindings - e->nbindings) > ONT_MAX_ATTRIBUTES)
+		return false;
 
 	/* the element's namespace: its prefix's, else the default one */
 	if (name.prefix != NULL &&
@@ -518,12 +561,17 @@ read_reference(Reader *r)
 	int			n;
 
 	for (size_t i = 0; i < sizeof(predefined) / sizeof(predefined[0]); i++)
-		if (looking_at(r, predefined[i].ref))
+	{
+		size_t		len = strlen(predefined[i].ref);
+
+		if ((size_t) (r->end - r->p) >= len &&
+			memcmp(r->p, predefined[i].ref, len) == 0)
 		{
-			r->p += strlen(predefined[i].ref);
+			r->p += len;
 			ont_event_text(r->pc, (const xmlChar *) predefined[i].ch, 1);
 			return true;
 		}
+	}
 	if (!looking_at(r, "&#"))
 		return false;
 	r->p += 2;
@@ -594,8 +642,18 @@ read_text(Reader *r)
 	{
 		int			n;
 
-		if (*r->p == ']' && r->end - r->p >= 3 && r->p[1] == ']' && r->p[2] == '>')
-			return false;
+		if (byte_class[*r->p] & C_TEXT)
+		{
+			r->p++;
+			continue;
+		}
+		if (*r->p == ']')
+		{
+			if (r->end - r->p >= 3 && r->p[1] == ']' && r->p[2] == '>')
+				return false;
+			r->p++;
+			continue;
+		}
 		if ((n = plain_char_len(r->p, r->end)) == 0)
 			return false;
 		r->p += n;
@@ -627,7 +685,8 @@ read_xml_declaration(Reader *r)
 		if (spaces == 0)
 			return false;
 		for (which = next; which < 3; which++)
-			if (looking_at(r, names[which]))
+			if ((size_t) (r->end - r->p) >= strlen(names[which]) &&
+				memcmp(r->p, names[which], strlen(names[which])) == 0)
 				break;
 		/* version first and required; the others optional, in order */
 		if (which == 3 || (next == 0 && which != 0))
@@ -658,6 +717,8 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 
 	if (len > FAST_MAX_BYTES)
 		return false;
+	if (!byte_class_ready)
+		init_byte_class();
 	r.p = (const unsigned char *) buf;
 	r.end = r.p + len;
 	r.pc = pc;

@@ -51,6 +51,10 @@
  *
  *-------------------------------------------------------------------------
  */
+/* memmem: glibc declares it for _GNU_SOURCE (musl and the BSDs as well) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,7 +112,8 @@ typedef enum Field
  * refuses the unqualified form.  An element is read the first time only: a
  * repeated filter is an error (G_FILTER), any other repeat is ignored, as
  * is any element no rule names.  What classify() does beyond this table is
- * the root element and get_ont_process_status.
+ * the root element and get_ont_process_status.  The rules of one parent
+ * are listed together (find_rule looks at that group only).
  */
 #define G_FILTER	0x01		/* a second one is ambiguous: an error */
 #define G_QUALIFIED 0x02		/* must be in the namespace, not unqualified */
@@ -520,7 +525,19 @@ is_utf8(const unsigned char *p, const unsigned char *end)
 	while (p < end)
 	{
 		int			n;
+		uint64_t	w;
 
+		/* eight ASCII bytes, none of them NUL, at a time */
+		if (end - p >= 8)
+		{
+			memcpy(&w, p, 8);
+			if ((w & UINT64_C(0x8080808080808080)) == 0 &&
+				((w - UINT64_C(0x0101010101010101)) & UINT64_C(0x8080808080808080)) == 0)
+			{
+				p += 8;
+				continue;
+			}
+		}
 		if (*p != 0 && *p < 0x80)
 			p++;
 		else if ((n = utf8_len(p, end)) == 0)
@@ -829,14 +846,18 @@ too_many_namespaces(const char *buf, size_t len)
 	const char *end = buf + len;
 	int			count = 0;
 
-	while (end - p >= 5 && (p = memchr(p, 'x', end - p - 4)) != NULL)
+	/* fewer than 505 bytes cannot hold 101 of them */
+	if (len < 5 * (ONT_MAX_NAMESPACES + 1))
+		return false;
+	while ((p = memmem(p, end - p, "xmlns", 5)) != NULL)
 	{
-		if (memcmp(p, "xmlns", 5) == 0 && ++count > ONT_MAX_NAMESPACES)
+		if (++count > ONT_MAX_NAMESPACES)
 			return true;
 		p++;
 	}
 	return false;
 }
+
 
 static ScanResult
 prescan(const char *buf, size_t len)
@@ -874,12 +895,27 @@ str_is(const xmlChar *s, const char *t)
 static const GrammarRule *
 find_rule(const Frame *parent, const xmlChar *name, const xmlChar *uri)
 {
-	for (size_t i = 0; i < NUM_RULES; i++)
+	/* the rules of each parent, found once: most elements have none */
+	static unsigned char first[R_FIELD + 1];
+	static unsigned char count[R_FIELD + 1];
+	static bool indexed = false;
+
+	if (!indexed)
+	{
+		for (size_t i = NUM_RULES; i-- > 0;)
+		{
+			first[grammar[i].parent] = (unsigned char) i;
+			count[grammar[i].parent]++;
+		}
+		indexed = true;
+	}
+	for (size_t i = first[parent->role]; i < (size_t) first[parent->role] + count[parent->role]; i++)
 	{
 		const GrammarRule *g = &grammar[i];
 		const char *ns = g->ns ? g->ns : parent->ns;
 
-		if (g->parent == parent->role && str_is(name, g->name) &&
+		if (g->parent == parent->role &&
+			name[0] == (xmlChar) g->name[0] && str_is(name, g->name) &&
 			(uri == NULL ? !(g->flags & G_QUALIFIED) :
 			 ns != NULL && str_is(uri, ns)))
 			return g;
@@ -1306,6 +1342,42 @@ ont_parse_cleanup(OntParseState *state)
 	state->ctxt = NULL;
 }
 
+/*
+ * The guards that refuse a request before libxml2 sees it: the attribute
+ * pre-scan and the namespace count.  True, with the error set, when one
+ * refuses it.
+ */
+static bool
+refuse_by_guards(const char *buf, size_t len, OntRequest *req)
+{
+	switch (prescan(buf, len))
+	{
+		case SCAN_TOO_MANY:
+			set_error(req, ONT_ERR_TOO_LARGE,
+					  "An element of an i2b2 request carries a few attributes; more than "
+					  ONT_STRINGIFY(ONT_MAX_ATTRIBUTES) " are refused before parsing.",
+					  "request refused: an element has more than %d attributes",
+					  ONT_MAX_ATTRIBUTES);
+			return true;
+		case SCAN_DOCTYPE:
+			set_error(req, ONT_ERR_XML, DOCTYPE_DETAIL, DOCTYPE_MSG);
+			return true;
+		case SCAN_OK:
+		case SCAN_UNSURE:
+			break;
+	}
+	if (too_many_namespaces(buf, len))
+	{
+		set_error(req, ONT_ERR_TOO_LARGE,
+				  "An i2b2 request declares a few XML namespaces; more than "
+				  ONT_STRINGIFY(ONT_MAX_NAMESPACES) " (occurrences of \"xmlns\") are refused before parsing.",
+				  "request refused: more than %d namespace declarations",
+				  ONT_MAX_NAMESPACES);
+		return true;
+	}
+	return false;
+}
+
 /* A reading starts afresh: nothing of a declined fast reading is kept. */
 static void
 start_reading(ParseCtx *pc, OntRequest *req, OntParseState *state,
@@ -1347,36 +1419,32 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 		return set_error(req, ONT_ERR_XML,
 						 "The parser reads UTF-8 text, without NUL characters.",
 						 "request is not well-formed XML: not UTF-8 text");
-	switch (prescan(buf, len))
-	{
-		case SCAN_TOO_MANY:
-			return set_error(req, ONT_ERR_TOO_LARGE,
-							 "An element of an i2b2 request carries a few attributes; more than "
-							 ONT_STRINGIFY(ONT_MAX_ATTRIBUTES) " are refused before parsing.",
-							 "request refused: an element has more than %d attributes",
-							 ONT_MAX_ATTRIBUTES);
-		case SCAN_DOCTYPE:
-			return set_error(req, ONT_ERR_XML, DOCTYPE_DETAIL, DOCTYPE_MSG);
-		case SCAN_OK:
-		case SCAN_UNSURE:
-			break;
-	}
-	if (too_many_namespaces(buf, len))
-		return set_error(req, ONT_ERR_TOO_LARGE,
-						 "An i2b2 request declares a few XML namespaces; more than "
-						 ONT_STRINGIFY(ONT_MAX_NAMESPACES) " (occurrences of \"xmlns\") are refused before parsing.",
-						 "request refused: more than %d namespace declarations",
-						 ONT_MAX_NAMESPACES);
 
 	/*
 	 * The fast path reads the common shape of a request, or declines; then
 	 * libxml2 reads it from the start, as the reference it is.  The guards
-	 * above hold for both.
+	 * hold for both, and come first: their refusal stands whatever the
+	 * request holds.  For a request the fast path reads, the pre-scan's
+	 * verdict is known without running it - the fast path declines a
+	 * DOCTYPE and a start tag of more than ONT_MAX_ATTRIBUTES attributes
+	 * and namespace declarations, which is what the pre-scan counts, and
+	 * everything that would leave the pre-scan unsure - so only the
+	 * namespace count runs after it.  Unless a handler cut the reading
+	 * short (nesting too deep, a value too long): then the rest, unread,
+	 * is the pre-scan's to judge too.
 	 */
 	if (mode != ONT_PARSE_LIBXML2)
 	{
 		if (ont_fast_read(buf, len, &pc))
 		{
+			if ((pc.stopped && prescan(buf, len) != SCAN_OK) ||
+				too_many_namespaces(buf, len))
+			{
+				/* refused: as the guards below say */
+				start_reading(&pc, req, state, alloc, alloc_arg);
+				(void) refuse_by_guards(buf, len, req);
+				return false;
+			}
 			state->fast_path = true;
 			if (pc.ops_count == 0)
 				set_error(req, ONT_ERR_NO_REQUEST, NO_REQUEST_DETAIL,
@@ -1384,11 +1452,15 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 			return req->error == ONT_OK;
 		}
 		start_reading(&pc, req, state, alloc, alloc_arg);
-		if (mode == ONT_PARSE_FAST)
-		{
-			state->declined = true;
-			return false;
-		}
+	}
+
+	if (refuse_by_guards(buf, len, req))
+		return false;
+	/* declined, and no guard refused it: libxml2's to read */
+	if (mode == ONT_PARSE_FAST)
+	{
+		state->declined = true;
+		return false;
 	}
 
 	ctxt = xmlNewParserCtxt();
