@@ -134,51 +134,46 @@ if [[ " $sizes " == *" 100k "* ]]; then
 	fi
 fi
 
-# What ontstatus.table_time_zone costs: every call then runs with TimeZone
-# set to it (a GUC save and restore), on the requests above, interleaved.
+# One setting against another, over the wire, interleaved: for each shape
+# named, pgbench with PGOPTIONS "-c NAME=A" and "-c NAME=B" (an empty value:
+# the setting left unset), reps times; the medians and B/A.
+#   compare_setting NAME A B "shape ..."
+compare_setting() {
+	local name=$1 a=$2 b=$3 shapes=$4 rep shape v opts out tps va vb
+	: >"$work/setting"
+	for rep in $(seq 1 "$reps"); do
+		for shape in $shapes; do
+			for v in "$a" "$b"; do
+				opts="-c search_path=bench$zsize"
+				[ -n "$v" ] && opts="$opts -c $name=$v"
+				out=$(PGOPTIONS="$opts" pgbench -n -M prepared -c 2 -j 2 -T "$seconds" \
+					-D rows="${rows[$zsize]}" -f "$work/${shape}_ontstatus.sql" "$db" 2>&1)
+				tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
+				[ -n "$tps" ] || { echo "bench: pgbench failed for $name=$v:"; echo "$out" | tail -5; exit 1; }
+				echo "$shape ${v:-unset} $tps" >>"$work/setting"
+			done
+		done
+	done
+	for shape in $shapes; do
+		va=$(awk -v h="$shape" -v v="${a:-unset}" '$1==h && $2==v {print $3}' "$work/setting" | median)
+		vb=$(awk -v h="$shape" -v v="${b:-unset}" '$1==h && $2==v {print $3}' "$work/setting" | median)
+		printf '%-12s %s %10.0f tps   %s %10.0f tps   %s/%s %.3f\n' "$shape" "${a:-unset}" "$va" \
+			"${b:-unset}" "$vb" "${b:-unset}" "${a:-unset}" "$(echo "$vb / $va" | bc -l)"
+	done
+}
 zsize=$(echo "$sizes" | tr ' ' '\n' | grep -x 100k || echo "$sizes" | awk '{print $1}')
+
+# What ontstatus.table_time_zone costs: every call then runs with TimeZone
+# set to it (a GUC save and restore), on the requests above.
 echo
 echo "== ontstatus.table_time_zone = America/New_York against unset ($zsize, ${reps} repetitions)"
-for rep in $(seq 1 "$reps"); do
-	for shape in by_id rows_1000; do
-		for zone in unset set; do
-			opts="-c search_path=bench$zsize"
-			[ $zone = set ] && opts="$opts -c ontstatus.table_time_zone=America/New_York"
-			out=$(PGOPTIONS="$opts" pgbench -n -M prepared -c 2 -j 2 -T "$seconds" \
-				-D rows="${rows[$zsize]}" -f "$work/${shape}_ontstatus.sql" "$db" 2>&1)
-			tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
-			[ -n "$tps" ] || { echo "bench: pgbench failed for the zone run:"; echo "$out" | tail -5; exit 1; }
-			echo "$shape $zone $tps" >>"$work/zone"
-		done
-	done
-done
-for shape in by_id rows_1000; do
-	u=$(awk -v h=$shape '$1==h && $2=="unset" {print $3}' "$work/zone" | median)
-	z=$(awk -v h=$shape '$1==h && $2=="set" {print $3}' "$work/zone" | median)
-	printf '%-12s unset %10.0f tps   set %10.0f tps   set/unset %.3f\n' $shape "$u" "$z" "$(echo "$z / $u" | bc -l)"
-done
+compare_setting ontstatus.table_time_zone "" America/New_York "by_id rows_1000"
 
-# The request's two readers: the fast path against libxml2 alone
-# (ontstatus.fast_path = off), over the wire, interleaved
+# The request's two readers: libxml2 alone (ontstatus.fast_path = off)
+# against the fast path
 echo
-echo "== ontstatus.fast_path on against off ($zsize, ${reps} repetitions)"
-for rep in $(seq 1 "$reps"); do
-	for shape in by_id type_status rows_1000; do
-		for reader in on off; do
-			out=$(PGOPTIONS="-c search_path=bench$zsize -c ontstatus.fast_path=$reader" \
-				pgbench -n -M prepared -c 2 -j 2 -T "$seconds" \
-				-D rows="${rows[$zsize]}" -f "$work/${shape}_ontstatus.sql" "$db" 2>&1)
-			tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
-			[ -n "$tps" ] || { echo "bench: pgbench failed for the reader run:"; echo "$out" | tail -5; exit 1; }
-			echo "$shape $reader $tps" >>"$work/reader"
-		done
-	done
-done
-for shape in by_id type_status rows_1000; do
-	on=$(awk -v h=$shape '$1==h && $2=="on" {print $3}' "$work/reader" | median)
-	off=$(awk -v h=$shape '$1==h && $2=="off" {print $3}' "$work/reader" | median)
-	printf '%-12s fast path %10.0f tps   libxml2 %10.0f tps   fast/libxml2 %.2f\n' $shape "$on" "$off" "$(echo "$on / $off" | bc -l)"
-done
+echo "== ontstatus.fast_path off (libxml2) against on ($zsize, ${reps} repetitions)"
+compare_setting ontstatus.fast_path off on "by_id type_status rows_1000"
 
 # ... and in the backend, the Workbench's envelope against a bare request
 psql -qX -d "$db" -f bench/request_micro.sql
