@@ -41,6 +41,13 @@ INSERT INTO fp VALUES
   ('two ids', regress.req('<process_id>26</process_id><process_id>27</process_id>')),
   ('a negative max_return_records', regress.req('', ' max_return_records="-1"')),
   ('another root', '<get_ont_process_statuses/>'),
+  -- the guards' verdicts, which the fast path knows without running them
+  ('"xmlns" 100 times, in text and names', regress.req('<process_type_cd>' || repeat('xmlns ', 98) || '</process_type_cd><xmlnsx/>')),
+  ('"xmlns" 101 times', regress.req('<process_type_cd>' || repeat('xmlns ', 99) || '</process_type_cd><xmlnsx/>')),
+  ('100 attributes', regress.req('<x ' || (SELECT string_agg('a' || i || '="1"', ' ') FROM generate_series(1, 100) AS i) || '/>')),
+  ('101 attributes', regress.req('<x ' || (SELECT string_agg('a' || i || '="1"', ' ') FROM generate_series(1, 101) AS i) || '/>')),
+  ('too deep, then a DOCTYPE', '<get_ont_process_status>' || repeat('<a>', 200) || '<!DOCTYPE x>' || repeat('</a>', 200) || '</get_ont_process_status>'),
+  ('too deep, then what the pre-scan refuses', '<get_ont_process_status>' || repeat('<a>', 200) || '<!-- -- --><!DOCTYPE x>' || repeat('</a>', 200) || '</get_ont_process_status>'),
   ('no body', '<ns6:request xmlns:ns6="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_header><project_id>Demo</project_id></message_header></ns6:request>'),
   -- what the fast path leaves to libxml2
   ('CDATA', regress.req('<process_id><![CDATA[26]]></process_id>')),

@@ -69,7 +69,8 @@ parse_guarded(const char *utf8, size_t len, OntRequest *req)
 		state->declined = true;
 	if (!state->declined)
 	{
-		elog(DEBUG2, "ontstatus: request of %zu bytes read by the fast path", len);
+		elog(DEBUG2, "ontstatus: request of %zu bytes %s", len,
+			 state->fast_path ? "read by the fast path" : "refused before parsing");
 		pfree(state);
 		return ok;
 	}

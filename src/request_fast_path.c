@@ -33,9 +33,10 @@
  *
  * Like request_parser.c it uses libc only (and libxml2's xmlChar type), so
  * the fuzz harnesses link it alone.  The caller has checked the request to
- * be UTF-8 without NUL, and counts its namespace declarations afterwards;
- * the attribute pre-scan it does not run for a request read here, whose
- * verdict this file knows (see read_start_tag).
+ * be UTF-8 without NUL; the guards it does not run for a request read here
+ * to the end, whose verdicts this file knows: the attribute pre-scan's
+ * (read_start_tag counts what it counts) and the namespace count's
+ * (count_xmlns).
  *
  *-------------------------------------------------------------------------
  */
@@ -99,6 +100,8 @@ typedef struct Reader
 	/* NUL-terminated copies of names and URIs the grammar compares */
 	char		arena[FAST_ARENA];
 	size_t		arena_used;
+	/* occurrences of "xmlns" in the bytes read: the namespace guard's count */
+	int			xmlns;
 } Reader;
 
 /*
@@ -119,9 +122,10 @@ init_byte_class(void)
 {
 	for (int c = 0x20; c < 0x80; c++)
 	{
-		if (c != '<' && c != '&' && c != ']')
+		/* 'x' goes the slow way, where "xmlns" is counted */
+		if (c != '<' && c != '&' && c != ']' && c != 'x')
 			byte_class[c] |= C_TEXT;
-		if (c != '<' && c != '&')
+		if (c != '<' && c != '&' && c != 'x')
 			byte_class[c] |= C_VALUE;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
 			byte_class[c] |= C_NAME_START | C_NAME;
@@ -239,6 +243,28 @@ plain_char_len(const unsigned char *p, const unsigned char *end)
 	return 4;
 }
 
+/*
+ * Count "xmlns" at p, as the namespace guard counts it in the raw bytes.
+ * Every byte of a request read here is in a name, text, a value or a
+ * comment, and the word cannot straddle two of them (it is all letters,
+ * and each ends at a byte that is not), so counting within each as it is
+ * read gives the guard's count; the caller then need not run it.
+ */
+static inline void
+count_xmlns(Reader *r, const unsigned char *p)
+{
+	if (r->end - p >= 5 && memcmp(p, "xmlns", 5) == 0)
+		r->xmlns++;
+}
+
+static void
+count_xmlns_in(Reader *r, const unsigned char *s, int len)
+{
+	for (int i = 0; i + 5 <= len; i++)
+		if (s[i] == 'x' && memcmp(s + i, "xmlns", 5) == 0)
+			r->xmlns++;
+}
+
 static char *
 arena_copy(Reader *r, const unsigned char *s, int len)
 {
@@ -318,6 +344,12 @@ read_att_value(Reader *r, const unsigned char **value, int *len)
 			r->p++;
 			continue;
 		}
+		if (*r->p == 'x')
+		{
+			count_xmlns(r, r->p);
+			r->p++;
+			continue;
+		}
 		/* libxml2 expands '&' and turns tab and newline into spaces */
 		if (*r->p < 0x80 || (n = plain_char_len(r->p, r->end)) == 0)
 			return false;
@@ -365,6 +397,7 @@ read_start_tag(Reader *r)
 	e = &r->open[r->depth];
 	e->qname = tag;
 	e->qname_len = (int) (r->p - tag);
+	count_xmlns_in(r, tag, e->qname_len);
 	e->nbindings = r->nbindings;
 	e->arena_used = r->arena_used;
 
@@ -381,6 +414,8 @@ read_start_tag(Reader *r)
 		}
 		if (spaces == 0 || !read_qname(r, &a.name))
 			return false;
+		count_xmlns_in(r, a.name.prefix ? a.name.prefix : a.name.local,
+					   (int) (r->p - (a.name.prefix ? a.name.prefix : a.name.local)));
 		skip_spaces(r);
 		if (!looking_at(r, "="))
 			return false;
@@ -506,6 +541,7 @@ read_end_tag(Reader *r)
 	r->p += e->qname_len;
 	if (r->p < r->end && (is_name_char(*r->p) || *r->p == ':'))
 		return false;
+	count_xmlns_in(r, name, e->qname_len);
 	skip_spaces(r);
 	if (!looking_at(r, ">"))
 		return false;
@@ -532,6 +568,8 @@ skip_comment(Reader *r)
 			}
 			return false;
 		}
+		if (*r->p == 'x')
+			count_xmlns(r, r->p);
 		if ((n = plain_char_len(r->p, r->end)) == 0)
 			return false;
 		r->p += n;
@@ -654,6 +692,12 @@ read_text(Reader *r)
 			r->p++;
 			continue;
 		}
+		if (*r->p == 'x')
+		{
+			count_xmlns(r, r->p);
+			r->p++;
+			continue;
+		}
 		if ((n = plain_char_len(r->p, r->end)) == 0)
 			return false;
 		r->p += n;
@@ -725,6 +769,7 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 	r.nbindings = 0;
 	r.depth = 0;
 	r.arena_used = 0;
+	r.xmlns = 0;
 
 	if (looking_at(&r, "<?xml") && r.end - r.p > 5 && is_space(r.p[5]) &&
 		!read_xml_declaration(&r))
@@ -738,8 +783,9 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 		{
 			/* before and after the root element: white space, comments */
 			skip_spaces(&r);
+			/* more is the namespace guard's to refuse */
 			if (r.p == r.end)
-				return seen_root;
+				return seen_root && r.xmlns <= ONT_MAX_NAMESPACES;
 			if (looking_at(&r, "<!--"))
 				ok = skip_comment(&r);
 			else if (seen_root || *r.p != '<' || r.end - r.p < 2 ||

@@ -1428,19 +1428,18 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 	 * verdict is known without running it - the fast path declines a
 	 * DOCTYPE and a start tag of more than ONT_MAX_ATTRIBUTES attributes
 	 * and namespace declarations, which is what the pre-scan counts, and
-	 * everything that would leave the pre-scan unsure - so only the
-	 * namespace count runs after it.  Unless a handler cut the reading
-	 * short (nesting too deep, a value too long): then the rest, unread,
-	 * is the pre-scan's to judge too.
+	 * everything that would leave the pre-scan unsure; and it counts
+	 * "xmlns" as the namespace guard does, declining more.  Unless a
+	 * handler cut the reading short (nesting too deep, a value too long):
+	 * then the rest, unread, is the guards' to judge.
 	 */
 	if (mode != ONT_PARSE_LIBXML2)
 	{
 		if (ont_fast_read(buf, len, &pc))
 		{
-			if ((pc.stopped && prescan(buf, len) != SCAN_OK) ||
-				too_many_namespaces(buf, len))
+			if (pc.stopped && refuse_by_guards(buf, len, req))
 			{
-				/* refused: as the guards below say */
+				/* refused: by the guards alone, as below */
 				start_reading(&pc, req, state, alloc, alloc_arg);
 				(void) refuse_by_guards(buf, len, req);
 				return false;
