@@ -73,9 +73,11 @@ for config in $majors; do
 	# the server and ontstatus must load the same libxml2, and not the system's
 	if [ -n "$xml2_prefix" ]; then
 		for bin in "$bindir/postgres" "$("$pgc" --pkglibdir)/ontstatus.so"; do
-			if ! ldd "$bin" | grep -q "=> $xml2_prefix/lib/libxml2"; then
+			# the whole output first: grep -q would close the pipe on ldd
+			libs=$(ldd "$bin")
+			if ! grep -q "=> $xml2_prefix/lib/libxml2" <<<"$libs"; then
 				echo "matrix: $bin does not load libxml2 from $xml2_prefix/lib:"
-				ldd "$bin" | grep libxml2
+				grep libxml2 <<<"$libs"
 				failed=$((failed + 1))
 				rm -rf "$work"
 				continue 2
