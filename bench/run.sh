@@ -178,6 +178,14 @@ compare_setting ontstatus.fast_path off on "by_id type_status rows_1000"
 # ... and in the backend, the Workbench's envelope against a bare request
 psql -qX -d "$db" -f bench/request_micro.sql
 
+# ... and the parser alone, outside the backend (CPU time)
+echo
+echo "== the request parser alone: one reading, fast path against libxml2 (median of 7 runs)"
+# shellcheck disable=SC2046
+gcc -O2 -Isrc $(xml2-config --cflags) bench/request_parse.c src/request_parser.c \
+	src/request_fast_path.c $(xml2-config --libs) -o "$work/request_parse"
+"$work/request_parse" bench/workbench_request.xml bench/bare_request.xml
+
 psql -qX -d "$db" -f bench/memory.sql
 psql -qX -d "$db" -f bench/run_process_memory.sql
 echo
