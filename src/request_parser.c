@@ -1408,6 +1408,7 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 	ParseCtx	pc;
 	xmlParserCtxtPtr ctxt;
 	xmlSAXHandlerPtr sax;
+	bool		well_formed;
 
 	memset(state, 0, sizeof(*state));
 	start_reading(&pc, req, state, alloc, alloc_arg);
@@ -1483,9 +1484,18 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 	(void) xmlCtxtReadMemory(ctxt, buf, (int) len, NULL, NULL,
 							 ONT_XML_PARSE_OPTIONS);
 
+	/*
+	 * A parse a handler stopped (a limit, out of memory) met no fault of
+	 * well-formedness before (libxml2 calls no handler after one), though
+	 * from 2.13 on libxml2 marks the stop itself as one: the handler's
+	 * error, or an earlier one of a value, is the verdict then, as on 2.9
+	 * and with the fast path.  A namespace fault does not stop the
+	 * handlers, and still counts.
+	 */
+	well_formed = ctxt->wellFormed || pc.stopped;
 	if (state->saw_doctype)
 		override_error(req, ONT_ERR_XML, DOCTYPE_DETAIL, DOCTYPE_MSG);
-	else if (!ctxt->wellFormed || !ctxt->nsWellFormed)
+	else if (!well_formed || !ctxt->nsWellFormed)
 	{
 		char		msg[sizeof(pc.xml_error)];
 		char		full[ONT_ERRMSG_LEN];
@@ -1503,7 +1513,7 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 		while (n > 0 && msg[n - 1] == ' ')
 			msg[--n] = '\0';
 		snprintf(full, sizeof(full), "request is not %swell-formed XML: line %d: %s",
-				 ctxt->wellFormed ? "namespace-" : "",
+				 well_formed ? "namespace-" : "",
 				 pc.has_xml_error ? pc.xml_error_line : 0, msg);
 		override_error(req, ONT_ERR_XML, NULL, full);
 	}
