@@ -32,11 +32,11 @@
  * that what this file reads libxml2 reads the same.
  *
  * Like request_parser.c it uses libc only (and libxml2's xmlChar type), so
- * the fuzz harnesses link it alone.  The caller has checked the request to
- * be UTF-8 without NUL; the guards it does not run for a request read here
- * to the end, whose verdicts this file knows: the attribute pre-scan's
- * (read_start_tag counts what it counts) and the namespace count's
- * (count_xmlns).
+ * the fuzz harnesses link it alone.  The guards the caller does not run
+ * for a request read here to the end, whose verdicts this file knows: the
+ * UTF-8 check's (plain_char_len declines any byte that is not), the
+ * attribute pre-scan's (read_start_tag counts what it counts) and the
+ * namespace count's (count_xmlns).
  *
  *-------------------------------------------------------------------------
  */
@@ -93,6 +93,7 @@ typedef struct Reader
 	const unsigned char *p;
 	const unsigned char *end;
 	ParseCtx   *pc;
+	const bool *stopped;		/* the grammar's: a handler cut us short */
 	Binding		bindings[ONT_MAX_NAMESPACES + 1];
 	int			nbindings;
 	OpenElement open[FAST_MAX_OPEN];
@@ -167,10 +168,23 @@ skip_spaces(Reader *r)
 	return (int) (r->p - start);
 }
 
-/* Does the input at r->p start with the string literal s? */
-#define looking_at(r, s) \
-	((size_t) ((r)->end - (r)->p) >= sizeof(s) - 1 && \
-	 memcmp((r)->p, (s), sizeof(s) - 1) == 0)
+/*
+ * Does the input at r->p start with the string literal s?  Compared byte
+ * by byte, which the compiler unrolls for a literal, rather than by a call
+ * of memcmp for two or three bytes.
+ */
+#define looking_at(r, s) looking_at_n((r), (s), sizeof(s) - 1)
+
+static inline bool
+looking_at_n(const Reader *r, const char *s, size_t n)
+{
+	if ((size_t) (r->end - r->p) < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (r->p[i] != (unsigned char) s[i])
+			return false;
+	return true;
+}
 
 static bool
 span_is(const unsigned char *s, int len, const char *t)
@@ -223,24 +237,19 @@ read_qname(Reader *r, QName *q)
 
 /*
  * Length of the character at p if it is an XML Char libxml2 passes through
- * unchanged; 0 otherwise (C0 controls but tab and newline, U+FFFE, U+FFFF).
- * The text is known to be UTF-8.
+ * unchanged; 0 otherwise (NUL and the other C0 controls but tab and
+ * newline, U+FFFE, U+FFFF, and bytes that are not UTF-8: the caller leaves
+ * checking the encoding to this reader for the requests it reads).
  */
 static int
 plain_char_len(const unsigned char *p, const unsigned char *end)
 {
 	if (*p < 0x80)
 		return (*p >= 0x20 || *p == '\t' || *p == '\n') ? 1 : 0;
-	if (*p < 0xE0)
-		return 2;
-	if (*p < 0xF0)
-	{
-		if (*p == 0xEF && end - p >= 3 && p[1] == 0xBF &&
-			(p[2] == 0xBE || p[2] == 0xBF))
-			return 0;
-		return 3;
-	}
-	return 4;
+	if (*p == 0xEF && end - p >= 3 && p[1] == 0xBF &&
+		(p[2] == 0xBE || p[2] == 0xBF))
+		return 0;
+	return ont_utf8_len(p, end);
 }
 
 /*
@@ -523,7 +532,7 @@ read_start_tag(Reader *r)
 	r->depth++;
 	ont_event_start(r->pc, (const xmlChar *) local, (const xmlChar *) uri,
 					nattrs, sax);
-	if (empty && !ont_event_stopped(r->pc))
+	if (empty && !*r->stopped)
 		end_element(r);
 	return true;
 }
@@ -766,6 +775,7 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 	r.p = (const unsigned char *) buf;
 	r.end = r.p + len;
 	r.pc = pc;
+	r.stopped = ont_event_stopped_flag(pc);
 	r.nbindings = 0;
 	r.depth = 0;
 	r.arena_used = 0;
@@ -813,7 +823,7 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 			return false;
 		if (!ok)
 			return false;
-		if (ont_event_stopped(pc))
+		if (*r.stopped)
 			return true;
 	}
 }

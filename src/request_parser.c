@@ -472,53 +472,6 @@ typedef enum ScanResult
 
 #define Max3(a, b, c) ((a) > (b) ? ((a) > (c) ? (a) : (c)) : ((b) > (c) ? (b) : (c)))
 
-/*
- * Length of the UTF-8 sequence at p, or 0 when it is NUL or not UTF-8:
- * overlong forms, surrogates and code points beyond U+10FFFF are refused,
- * as PostgreSQL's own check refuses them, so that nothing the server takes
- * for UTF-8 is refused here.
- */
-static int
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xBF;
-	int			n;
-
-	if (p[0] == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xC2)
-		return 0;
-	if (p[0] < 0xE0)
-		n = 2;
-	else if (p[0] < 0xF0)
-	{
-		n = 3;
-		if (p[0] == 0xE0)
-			lo = 0xA0;
-		else if (p[0] == 0xED)
-			hi = 0x9F;
-	}
-	else if (p[0] < 0xF5)
-	{
-		n = 4;
-		if (p[0] == 0xF0)
-			lo = 0x90;
-		else if (p[0] == 0xF4)
-			hi = 0x8F;
-	}
-	else
-		return 0;
-	if (end - p < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (int i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return n;
-}
-
 static bool
 is_utf8(const unsigned char *p, const unsigned char *end)
 {
@@ -540,7 +493,7 @@ is_utf8(const unsigned char *p, const unsigned char *end)
 		}
 		if (*p != 0 && *p < 0x80)
 			p++;
-		else if ((n = utf8_len(p, end)) == 0)
+		else if ((n = ont_utf8_len(p, end)) == 0)
 			return false;
 		else
 			p += n;
@@ -559,7 +512,7 @@ xml_char_len(const unsigned char *p, const unsigned char *end)
 		return (p[0] == '\t' || p[0] == '\n' || p[0] == '\r') ? 1 : 0;
 	if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
 		return 0;
-	return utf8_len(p, end);
+	return ont_utf8_len(p, end);
 }
 
 /*
@@ -1248,10 +1201,10 @@ ont_event_text(ParseCtx *pc, const xmlChar *ch, int len)
 		stop_on_nomem(pc);
 }
 
-bool
-ont_event_stopped(const ParseCtx *pc)
+const bool *
+ont_event_stopped_flag(const ParseCtx *pc)
 {
-	return pc->stopped;
+	return &pc->stopped;
 }
 
 static ParseCtx *
@@ -1343,13 +1296,21 @@ ont_parse_cleanup(OntParseState *state)
 }
 
 /*
- * The guards that refuse a request before libxml2 sees it: the attribute
- * pre-scan and the namespace count.  True, with the error set, when one
+ * The guards that refuse a request before libxml2 sees it: UTF-8, the
+ * attribute pre-scan and the namespace count.  True, with the error set, when one
  * refuses it.
  */
 static bool
 refuse_by_guards(const char *buf, size_t len, OntRequest *req)
 {
+	/* the backend always passes UTF-8; the pre-scan relies on it */
+	if (!is_utf8((const unsigned char *) buf, (const unsigned char *) buf + len))
+	{
+		set_error(req, ONT_ERR_XML,
+				  "The parser reads UTF-8 text, without NUL characters.",
+				  "request is not well-formed XML: not UTF-8 text");
+		return true;
+	}
 	switch (prescan(buf, len))
 	{
 		case SCAN_TOO_MANY:
@@ -1415,18 +1376,14 @@ ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
 
 	if (len > INT_MAX)
 		return set_error(req, ONT_ERR_TOO_LARGE, NULL, "request is too large");
-	/* the backend always passes UTF-8; the pre-scan relies on it */
-	if (!is_utf8((const unsigned char *) buf, (const unsigned char *) buf + len))
-		return set_error(req, ONT_ERR_XML,
-						 "The parser reads UTF-8 text, without NUL characters.",
-						 "request is not well-formed XML: not UTF-8 text");
 
 	/*
 	 * The fast path reads the common shape of a request, or declines; then
 	 * libxml2 reads it from the start, as the reference it is.  The guards
 	 * hold for both, and come first: their refusal stands whatever the
-	 * request holds.  For a request the fast path reads, the pre-scan's
-	 * verdict is known without running it - the fast path declines a
+	 * request holds.  For a request the fast path reads, their verdicts
+	 * are known without running them - it declines text that is not UTF-8
+	 * or holds a NUL, a
 	 * DOCTYPE and a start tag of more than ONT_MAX_ATTRIBUTES attributes
 	 * and namespace declarations, which is what the pre-scan counts, and
 	 * everything that would leave the pre-scan unsure; and it counts
