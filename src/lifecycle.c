@@ -188,10 +188,11 @@ fit_message(const OntTable *table, char *message)
 }
 
 /* ABORT in any case, as the cell's worker compares it */
-static bool
-is_abort(const char *status)
+/* ABORT in any case, as the cell's worker reads it; false for NULL */
+bool
+ont_is_abort(const char *status)
 {
-	return pg_strcasecmp(status, "ABORT") == 0;
+	return status && pg_strcasecmp(status, "ABORT") == 0;
 }
 
 /*
@@ -413,7 +414,7 @@ ont_progress(const OntTable *table, int64 process_id, const char *step,
 	status = lock_row(table, process_id);
 	if (strcmp(status, "PROCESSING") == 0)
 		update_process(table, process_id, NULL, step, fit_message(table, message));
-	else if (is_abort(status))
+	else if (ont_is_abort(status))
 		status = pstrdup("ABORT");
 	ont_leave_table_zone(zone);
 	return status;
@@ -513,13 +514,13 @@ ont_finish(const OntTable *table, int64 process_id, const char *final,
 
 	zone = ont_enter_table_zone();
 	status = lock_row(table, process_id);
-	if (is_abort(status) && strcmp(final, "KILLED") != 0)
+	if (ont_is_abort(status) && strcmp(final, "KILLED") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " was aborted: it can only become KILLED",
 						process_id),
 				 errdetail("A start of its type, or stop_processes, asked it to stop.")));
-	if (strcmp(status, "PROCESSING") != 0 && !is_abort(status))
+	if (strcmp(status, "PROCESSING") != 0 && !ont_is_abort(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),

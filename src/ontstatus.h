@@ -150,6 +150,7 @@ extern char *ont_progress(const OntTable *table, int64 process_id, const char *s
 						  char *message);
 extern void ont_finish(const OntTable *table, int64 process_id, const char *final,
 					   char *message, const char *step);
+extern bool ont_is_abort(const char *status);
 
 /* watch.c: who runs the processes ontstatus runs */
 typedef enum OntAlive
@@ -161,7 +162,7 @@ typedef enum OntAlive
 extern bool ont_watching(void);
 extern void ont_watch(const OntTable *table, int64 process_id);
 extern void ont_unwatch(const OntTable *table, int64 process_id);
-extern OntAlive ont_alive(Oid relid, int64 process_id);
+extern OntAlive ont_session_alive(int32 pid, TimestampTz started);
 extern void ont_reap(const OntTable *only, FunctionCallInfo fcinfo);
 
 /* notify.c */

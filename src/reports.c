@@ -66,16 +66,21 @@ static const char *const running_sql =
 "   (CAST(pg_catalog.now() AS pg_catalog.timestamp) OPERATOR(pg_catalog.-) $1),"
 " CAST(NULL AS pg_catalog.bool),"
 " " ONT_SQL_MESSAGE ", %s"
-" FROM %s t"
 " CROSS JOIN LATERAL (SELECT " ONT_SQL_LAST_CHANGE " AS last_change) c"
 " WHERE " ONT_SQL_IS_RUNNING
 " ORDER BY 1";
 
-/* running_sql's %s: is the process registered (watch.c)?  $2: the table */
+/*
+ * running_sql's %s: the session registered as running the process (watch.c),
+ * its pid and start, NULL when none.  $2: the table.
+ */
 #define RUNNING_REGISTERED \
-	"EXISTS (SELECT FROM ontstatus.process_watch w" \
-	" WHERE w.table_oid OPERATOR(pg_catalog.=) $2" \
-	" AND w.process_id OPERATOR(pg_catalog.=) " ONT_SQL_PROCESS_ID ")"
+	"w.backend_pid, w.backend_start FROM %s t LEFT JOIN ontstatus.process_watch w" \
+	" ON w.process_table OPERATOR(pg_catalog.=) $2" \
+	" AND w.process_id OPERATOR(pg_catalog.=) " ONT_SQL_PROCESS_ID
+/* version 1.1's objects on this library have no registrations */
+#define RUNNING_UNREGISTERED \
+	"CAST(NULL AS pg_catalog.int4), CAST(NULL AS pg_catalog.timestamptz) FROM %s t"
 
 /* running_sql's columns that add_progress reads and writes */
 #define RUNNING_ID_COLUMN 0
@@ -86,10 +91,11 @@ static const char *const running_sql =
 #define RUNNING_PERCENT_COLUMN 9
 #define RUNNING_ALIVE_COLUMN 11
 #define RUNNING_MESSAGE_COLUMN 12
-#define RUNNING_REGISTERED_COLUMN 13
-/* alive, which 1.1's result lacks; message and registered, which no result has */
+#define RUNNING_PID_COLUMN 13
+#define RUNNING_STARTED_COLUMN 14
+/* alive, which 1.1's result lacks; message, pid and start, which no result has */
 #define RUNNING_NEWER 1
-#define RUNNING_EXTRA 2
+#define RUNNING_EXTRA 3
 
 /*
  * A running process's progress: from process_step_cd in the cell's
@@ -98,9 +104,8 @@ static const char *const running_sql =
  * Never an error: one row's text must not break the report.
  */
 static void
-add_progress(void *arg, Datum *values, bool *nulls)
+add_progress(void *arg pg_attribute_unused(), Datum *values, bool *nulls)
 {
-	const OntTable *table = (const OntTable *) arg;
 	int32		step_done;
 	int32		step_total;
 	int64		done;
@@ -108,9 +113,10 @@ add_progress(void *arg, Datum *values, bool *nulls)
 	Datum		percent;
 
 	/* alive: only for the processes registered, never a guess */
-	if (!nulls[RUNNING_REGISTERED_COLUMN] && DatumGetBool(values[RUNNING_REGISTERED_COLUMN]))
+	if (!nulls[RUNNING_PID_COLUMN])
 	{
-		OntAlive	alive = ont_alive(table->relid, DatumGetInt64(values[RUNNING_ID_COLUMN]));
+		OntAlive	alive = ont_session_alive(DatumGetInt32(values[RUNNING_PID_COLUMN]),
+											  DatumGetTimestampTz(values[RUNNING_STARTED_COLUMN]));
 
 		values[RUNNING_ALIVE_COLUMN] = BoolGetDatum(alive == ONT_ALIVE_YES);
 		nulls[RUNNING_ALIVE_COLUMN] = alive == ONT_ALIVE_UNKNOWN;
@@ -192,7 +198,7 @@ Datum
 ontstatus_running_processes(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
-	Oid			types[2] = {INTERVALOID, OIDOID};
+	Oid			types[2] = {INTERVALOID, REGCLASSOID};
 	Datum		values[2] = {(Datum) 0, (Datum) 0};
 	char		nulls[2] = {' ', ' '};
 
@@ -204,11 +210,10 @@ ontstatus_running_processes(PG_FUNCTION_ARGS)
 	else
 		values[0] = PG_GETARG_DATUM(0);
 	values[1] = ObjectIdGetDatum(table.relid);
-	/* version 1.1's objects on this library have no registrations */
 	return run_report(fcinfo,
 					  psprintf(running_sql,
-							   ont_watching() ? RUNNING_REGISTERED : "false",
-							   table.qualified),
+							   psprintf(ont_watching() ? RUNNING_REGISTERED : RUNNING_UNREGISTERED,
+										table.qualified)),
 					  RUNNING_STATUS_COLUMN, RUNNING_NEWER, RUNNING_EXTRA,
-					  add_progress, &table, 2, types, values, nulls);
+					  add_progress, NULL, 2, types, values, nulls);
 }

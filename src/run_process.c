@@ -110,12 +110,6 @@ read_status(RunState *rs, bool lock)
 }
 
 static bool
-is_abort(const char *status)
-{
-	return status && pg_strcasecmp(status, "ABORT") == 0;
-}
-
-static bool
 is_running(const char *status)
 {
 	return status && strcmp(status, "PROCESSING") == 0;
@@ -197,7 +191,7 @@ step_body(RunState *rs)
 	char	   *status;
 
 	status = read_status(rs, false);
-	if (is_abort(status))
+	if (ont_is_abort(status))
 	{
 		finish(rs, "KILLED", NULL, i - 1);
 		return true;
@@ -210,7 +204,7 @@ step_body(RunState *rs)
 	ont_spi_execute("SET CONSTRAINTS ALL IMMEDIATE", 0, NULL, NULL, NULL, false);
 
 	status = read_status(rs, true);
-	if (is_abort(status))
+	if (ont_is_abort(status))
 	{
 		finish(rs, "KILLED", NULL, i);
 		return true;
@@ -279,7 +273,7 @@ failure_call(void *arg)
 
 	if (is_running(status))
 		finish(call->rs, "ERROR", call->message, call->rs->current - 1);
-	else if (is_abort(status))
+	else if (ont_is_abort(status))
 		finish(call->rs, "KILLED", call->message, call->rs->current - 1);
 	else
 		ont_unwatch(&call->rs->now, call->rs->id);	/* ended by someone else */

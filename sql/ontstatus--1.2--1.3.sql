@@ -1,0 +1,20 @@
+/* ontstatus--1.2--1.3.sql */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION ontstatus UPDATE TO '1.3'" to load this file. \quit
+
+-- The registry no longer relies on an advisory lock (which
+-- pg_advisory_unlock_all() released): a registration's session is alive
+-- while a backend of this database has its pid and start time.  The table
+-- becomes a regclass, so that a dump and restore keeps its rows pointing at
+-- the restored tables; the registrations of running processes are kept.
+ALTER TABLE @extschema@.process_watch RENAME COLUMN table_oid TO process_table;
+ALTER TABLE @extschema@.process_watch ALTER COLUMN process_table TYPE regclass;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.process_watch',
+	'WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) process_table)');
+
+COMMENT ON TABLE @extschema@.process_watch IS
+'The sessions running the processes that run_process and watch_process registered (table, process_id, backend pid and start: alive while a backend of this database has that pid and start); written by ontstatus only.';
+
+COMMENT ON FUNCTION @extschema@.watch_process(bigint) IS
+'Register the PROCESSING process process_id (of the table the lifecycle finds) as run by this session, as run_process registers its own: running_processes then shows alive = false once the session is gone, and reap_processes ends it. Watching it again changes nothing; a process another live session runs is refused at once (55P03). Rolled back with the transaction; finish_process ends the watch.';
