@@ -33,16 +33,28 @@ RETURNS TABLE (area text, status text, detail text, hint text) LANGUAGE sql AS $
          CASE WHEN area IN ('versions', 'time zone') THEN '' ELSE hint END
   FROM ontstatus.check_setup(project, role)
 $$;
--- run every hint of the fail and warn rows (the SQL a DBA would paste)
+-- run every hint of the fail and warn rows (the SQL a DBA would paste), and
+-- check again, as a DBA would, until no new hint comes: a check made as the
+-- role sees what the role's grants let it see, so the table behind a
+-- lookup table it may not read shows once it may
 CREATE FUNCTION pg_temp.apply_hints(project text, role name) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
-DECLARE h text;
+DECLARE
+  h text;
+  done text[] := '{}';
+  more boolean := true;
 BEGIN
-  FOR h IN SELECT c.hint FROM ontstatus.check_setup(project, role) c
-           WHERE c.status <> 'ok' AND c.area NOT IN ('processes', 'time zone')
-  LOOP
-    EXECUTE h;
-    RETURN NEXT h;
+  WHILE more LOOP
+    more := false;
+    FOR h IN SELECT c.hint FROM ontstatus.check_setup(project, role) c
+             WHERE c.status <> 'ok' AND c.area NOT IN ('processes', 'time zone')
+               AND c.hint IS NOT NULL AND c.hint <> ALL (done)
+    LOOP
+      EXECUTE h;
+      done := done || h;
+      more := true;
+      RETURN NEXT h;
+    END LOOP;
   END LOOP;
 END $$;
 
@@ -50,8 +62,9 @@ END $$;
 -- role has no grants at all
 SELECT * FROM pg_temp.findings('Demo', 'regress_cs_cell');
 -- the versions rows: the installed version is the one available
-SELECT status, detail LIKE 'ontstatus 1.2,%' AS this_version
-FROM ontstatus.check_setup() WHERE area = 'versions' LIMIT 1;
+SELECT status, detail LIKE 'ontstatus ' || default_version || ',%' AS this_version
+FROM ontstatus.check_setup(), pg_available_extensions
+WHERE area = 'versions' AND name = 'ontstatus' LIMIT 1;
 
 -- a role with no grants checks itself: no error, the same fails
 SET ROLE regress_cs_cell;
@@ -71,10 +84,11 @@ SELECT status_type FROM (
   AS status_type) AS s;
 RESET ROLE;
 
--- the job role: the lifecycle is a warn (a role may only read), its hints
--- the GRANTs; after them it runs start_process and finish_process
+-- the job role: its search_path names a schema it may not use (a fail, the
+-- hint its GRANTs), then the lifecycle is a warn (a role may only read), its
+-- hints the GRANTs; after them it runs start_process and finish_process
 SELECT area, status, detail, hint FROM pg_temp.findings(NULL, 'regress_cs_jobs')
-WHERE area = 'privileges';
+WHERE area IN ('table', 'privileges');
 SELECT * FROM pg_temp.apply_hints(NULL, 'regress_cs_jobs');
 SELECT area, status FROM pg_temp.findings(NULL, 'regress_cs_jobs') WHERE area = 'privileges';
 SET ROLE regress_cs_jobs;
@@ -139,6 +153,88 @@ ALTER DATABASE regress_cs_site SET ontstatus.table_time_zone = 'America/New_York
 SELECT status, detail FROM ontstatus.check_setup(NULL, 'regress_cs_cell') WHERE area = 'time zone';
 ALTER DATABASE regress_cs_site RESET ontstatus.table_time_zone;
 ALTER ROLE regress_cs_cell RESET TimeZone;
+
+-- A role's planted objects never run with the caller's rights (issue 26).
+-- regress_cs_x owns a schema only: an operator on "char" (catalog queries
+-- compare relkind), a view named ont_process_status, a lookup table, each
+-- calling a function that records who ran it; its search_path puts them
+-- first.  A superuser checking it runs them, if at all, as regress_cs_x.
+CREATE ROLE regress_cs_x;
+CREATE SCHEMA regress_cs_x AUTHORIZATION regress_cs_x;
+GRANT USAGE ON SCHEMA i2b2metadata TO regress_cs_x;
+GRANT SELECT ON i2b2metadata.ont_process_status TO regress_cs_x;
+SET ROLE regress_cs_x;
+CREATE TABLE regress_cs_x.ran (who name, superuser boolean);
+CREATE FUNCTION regress_cs_x.note() RETURNS boolean LANGUAGE sql AS $$
+  INSERT INTO regress_cs_x.ran SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  SELECT true $$;
+CREATE FUNCTION regress_cs_x.eq("char", "char") RETURNS boolean LANGUAGE sql AS $$
+  SELECT regress_cs_x.note() AND CAST($1 AS text) = CAST($2 AS text) $$;
+CREATE OPERATOR regress_cs_x.= (LEFTARG = "char", RIGHTARG = "char", FUNCTION = regress_cs_x.eq);
+CREATE VIEW regress_cs_x.ont_process_status AS
+  SELECT * FROM i2b2metadata.ont_process_status WHERE regress_cs_x.note();
+CREATE VIEW regress_cs_x.lookup AS
+  SELECT * FROM (VALUES ('i2b2demo', 'Demo/', '@', 'regress_cs_x')) AS l(c_domain_id, c_project_path, c_owner_id, c_db_fullschema)
+  WHERE regress_cs_x.note();
+RESET ROLE;
+ALTER ROLE regress_cs_x SET search_path = regress_cs_x, pg_catalog;
+ALTER ROLE regress_cs_x SET ontstatus.lookup_table = 'regress_cs_x.lookup';
+SELECT area, status, detail, hint FROM pg_temp.findings('Demo', 'regress_cs_x')
+WHERE area NOT IN ('versions', 'time zone');
+-- what ran, and as whom: never a superuser
+SELECT who, superuser, count(*) > 0 AS ran FROM regress_cs_x.ran GROUP BY 1, 2;
+TRUNCATE regress_cs_x.ran;
+-- an operator that raises makes checks fail, never check_setup
+SET ROLE regress_cs_x;
+CREATE OR REPLACE FUNCTION regress_cs_x.eq("char", "char") RETURNS boolean LANGUAGE plpgsql AS $$
+  BEGIN RAISE EXCEPTION 'planted by regress_cs_x'; END $$;
+DROP VIEW regress_cs_x.ont_process_status;
+RESET ROLE;
+SELECT area, status, detail, hint FROM pg_temp.findings(NULL, 'regress_cs_x')
+WHERE area NOT IN ('versions', 'time zone');
+-- a caller who may not act as regress_cs_x: checked with its own settings,
+-- and a row says so; nothing of regress_cs_x's ran
+CREATE ROLE regress_cs_dba;
+GRANT USAGE ON SCHEMA i2b2metadata TO regress_cs_dba;
+GRANT SELECT ON i2b2metadata.ont_process_status TO regress_cs_dba;
+SET ROLE regress_cs_dba;
+SET search_path = i2b2metadata;
+SELECT area, status, detail, hint FROM ontstatus.check_setup(NULL, 'regress_cs_x')
+WHERE area IN ('role', 'table');
+RESET search_path;
+RESET ROLE;
+SELECT count(*) AS ran FROM regress_cs_x.ran;
+
+-- "$user" is the checked role's: a role with a schema of its own name
+-- holding its table, and the default search_path, reads that table; the
+-- alphabetically first schema holding one is another project's
+CREATE ROLE regress_cs_u;
+CREATE SCHEMA regress_cs_u AUTHORIZATION regress_cs_u;
+CREATE SCHEMA aaa_other_project;
+SET search_path = regress_cs_u;
+\i test/fixtures/ont_process_status.sql
+SET search_path = aaa_other_project;
+\i test/fixtures/ont_process_status.sql
+RESET search_path;
+ALTER TABLE regress_cs_u.ont_process_status OWNER TO regress_cs_u;
+SELECT area, status, detail, hint FROM pg_temp.findings(NULL, 'regress_cs_u')
+WHERE area IN ('role', 'table');
+-- its sessions read the same table
+SET ROLE regress_cs_u;
+SET search_path = "$user", public;
+SELECT ontstatus.start_process('ONT_UPDATE_CRC_CONCEPT') > 0 AS started;
+SELECT count(*) AS in_its_own FROM regress_cs_u.ont_process_status;
+RESET search_path;
+RESET ROLE;
+-- with several candidate schemas a hint names none of them
+SELECT area, status, hint FROM pg_temp.findings(NULL, 'regress_cs_cell') WHERE area = 'table';
+DROP SCHEMA regress_cs_u CASCADE;
+DROP SCHEMA aaa_other_project CASCADE;
+DROP SCHEMA regress_cs_x CASCADE;
+DROP OWNED BY regress_cs_x, regress_cs_u, regress_cs_dba;
+DROP ROLE regress_cs_x;
+DROP ROLE regress_cs_u;
+DROP ROLE regress_cs_dba;
 
 -- the settings checked for another role are restored afterwards
 SELECT current_setting('search_path') AS search_path_after;

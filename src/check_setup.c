@@ -13,9 +13,21 @@
  * (ont_resolve_table), run in a subtransaction so that its error becomes
  * a finding.  For a project, every (domain, owner) of the lookup table's
  * rows for that project and its parents is resolved as a request from
- * that domain and user would be.  Resolution runs with the caller's rights
- * and settings; the privileges are those of role_name, asked as
- * has_table_privilege asks.
+ * that domain and user would be.
+ *
+ * Another role is checked as its own sessions see the site, and never
+ * with the caller's rights.  A caller who may act as role_name anyway (a
+ * superuser or a member) runs the whole check as role_name, in a
+ * security-restricted operation, with role_name's own settings and
+ * "$user", as VACUUM and ANALYZE run what a table's owner planted: a
+ * function, operator or view role_name put on its path runs with
+ * role_name's rights only.  Any other caller gets the check with its own
+ * settings and rights, a row saying so, and role_name's privileges asked
+ * from the catalog as has_table_privilege asks.  Every query is
+ * schema-qualified, operators included, and every check runs in a
+ * subtransaction: what a role planted can make a check fail, never raise.
+ * A hint is SQL that fixes the finding, naming only objects role_name
+ * can use, or NULL.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +36,7 @@
 #include "ontstatus.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
@@ -36,6 +49,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
+#include "utils/varlena.h"
 
 #include <unistd.h>
 
@@ -116,20 +130,48 @@ try_resolve(const OntRequest *req, OntTable *table, char **error)
 	return false;
 }
 
-/* the schemas of this database that hold an ont_process_status, quoted */
+/*
+ * The schemas of this database that hold an ont_process_status, quoted:
+ * every one, or (readable_by valid) only those whose table that role may
+ * read, which alone a hint may name.
+ */
 static List *
-candidate_schemas(void)
+candidate_schemas(Oid readable_by)
 {
 	List	   *result = NIL;
 
-	ont_spi_execute("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_class c"
+	ont_spi_execute("SELECT pg_catalog.quote_ident(n.nspname), CAST(c.oid AS pg_catalog.int8)"
+					" FROM pg_catalog.pg_class c"
 					" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 					" WHERE c.relname OPERATOR(pg_catalog.=) 'ont_process_status'"
-					" AND c.relkind IN ('r', 'p', 'v', 'f') ORDER BY 1",
+					" AND c.relkind OPERATOR(pg_catalog.=) ANY (CAST('{r,p,v,f}' AS pg_catalog.\"char\"[]))"
+					" ORDER BY 1",
 					0, NULL, NULL, NULL, true);
 	for (uint64 i = 0; i < SPI_processed; i++)
-		result = lappend(result, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	{
+		Oid			relid = (Oid) strtoul(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2),
+										  NULL, 10);
+
+		if (!OidIsValid(readable_by) || ont_role_can_read(readable_by, relid))
+			result = lappend(result, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	}
 	return result;
+}
+
+/*
+ * The one schema a hint may send role_name to: the only candidate it can
+ * read; NULL when there is none, or several (which is the project's is not
+ * the check's to guess).
+ */
+static char *
+hint_schema(Findings *f)
+{
+	List	   *readable;
+
+	if (!OidIsValid(f->role))
+		return NULL;
+	readable = candidate_schemas(f->role);
+	return list_length(readable) == 1 ? (char *) linitial(readable) : NULL;
 }
 
 static char *
@@ -180,33 +222,25 @@ check_versions(Findings *f)
 	finding(f, "versions", tested ? "ok" : "warn",
 			psprintf("PostgreSQL %s (major %d) %s", PG_VERSION, major,
 					 tested ? "is one ontstatus is tested on" :
-					 "is not one ontstatus is tested on (13, 15, 18)"),
-			tested ? NULL : "Run the suite on it (make test with this server's pg_config) before relying on it.");
+					 "is not one ontstatus is tested on (13, 15, 18): run its suite (make test with this server's pg_config) before relying on it"),
+			NULL);
 	finding(f, "versions", "ok",
 			psprintf("libxml2 %s (built against %s)", dotted(xmlParserVersion),
 					 LIBXML_DOTTED_VERSION),
 			NULL);
 }
 
-/* a hint naming schemas that hold the table: the lookup row fixed */
+/* the lookup row fixed to name schema; NULL when no schema may be named */
 static char *
 lookup_update_hint(const char *lookup, const char *domain, const char *path,
-				   const char *owner, List *candidates)
+				   const char *owner, const char *schema)
 {
-	StringInfoData buf;
-
-	if (candidates == NIL)
-		return "No schema of this database holds an ont_process_status: create the ONT cell's tables in the project's metadata schema, or install ontstatus in the database that holds them.";
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "UPDATE %s SET c_db_fullschema = %s WHERE c_domain_id = %s"
-					 " AND c_project_path = %s AND c_owner_id = %s;",
-					 lookup, quote_literal_cstr((char *) linitial(candidates)),
-					 quote_literal_cstr(domain), quote_literal_cstr(path),
-					 quote_literal_cstr(owner));
-	if (list_length(candidates) > 1)
-		appendStringInfo(&buf, " -- or another schema that holds ont_process_status: %s",
-						 join_names(list_delete_first(list_copy(candidates))));
-	return buf.data;
+	if (schema == NULL)
+		return NULL;
+	return psprintf("UPDATE %s SET c_db_fullschema = %s WHERE c_domain_id = %s"
+					" AND c_project_path = %s AND c_owner_id = %s;",
+					lookup, quote_literal_cstr(schema), quote_literal_cstr(domain),
+					quote_literal_cstr(path), quote_literal_cstr(owner));
 }
 
 /*
@@ -220,7 +254,8 @@ check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
 {
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	List	   *candidates = candidate_schemas();
+	List	   *candidates = candidate_schemas(InvalidOid);
+	char	   *schema = hint_schema(f);
 	Oid			nspid = get_rel_namespace(lookup_relid);
 	char	   *sql;
 	int			rows;
@@ -241,9 +276,9 @@ check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
 	if (!ont_role_can_read(GetUserId(), lookup_relid))
 	{
 		finding(f, "table", "fail",
-				psprintf("the lookup table %s cannot be read in this session (role %s): the table requests for project %s read cannot be known",
+				psprintf("the lookup table %s cannot be read by role %s: the table requests for project %s read cannot be known here; run ontstatus.check_setup() as a superuser, or as a role that may read the lookup table",
 						 lookup, GetUserNameFromId(GetUserId(), false), project_id),
-				"Run ontstatus.check_setup() as a role that may read the lookup table, or as a superuser.");
+				NULL);
 		return;
 	}
 
@@ -261,10 +296,10 @@ check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
 		finding(f, "table", "fail",
 				psprintf("no row of %s maps project %s (nor its parents, nor the hive's \"@\"): requests for it get an ERROR response (could not locate hive)",
 						 lookup, project_id),
-				candidates == NIL ? "Add a row for the project to the lookup table, naming its metadata schema." :
+				schema == NULL ? NULL :
 				psprintf("INSERT INTO %s (c_domain_id, c_project_path, c_owner_id, c_db_fullschema, c_db_datasource, c_db_servertype, c_db_nicename) VALUES ('<your i2b2 domain>', %s, '@', %s, 'java:/OntologyDemoDS', 'POSTGRESQL', 'Metadata');",
 						 lookup, quote_literal_cstr(psprintf("%s/", project_id)),
-						 quote_literal_cstr((char *) linitial(candidates))));
+						 quote_literal_cstr(schema)));
 		return;
 	}
 
@@ -301,10 +336,47 @@ check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
 					psprintf("requests for project %s (%s) fail: %s; schemas of this database that hold ont_process_status: %s",
 							 project_id, who, error, join_names(candidates)),
 					matched ? lookup_update_hint(lookup, domain ? domain : "", row.path,
-												 row.owner, candidates) :
-					"Fix the project's row in the lookup table.");
+												 row.owner, schema) :
+					NULL);
 		}
 	}
+}
+
+/*
+ * The ont_process_status the role's settings name even where it lacks the
+ * USAGE that would let its sessions find it: in the schema ontstatus.schema
+ * names, else in the first schema of its search_path ("$user" its own)
+ * that holds one.  Read from the catalog; InvalidOid when none.
+ */
+static Oid
+table_named_by_settings(Findings *f)
+{
+	const char *path = GetConfigOption("search_path", true, false);
+	char	   *raw;
+	List	   *names;
+	ListCell   *lc;
+
+	if (ontstatus_schema && ontstatus_schema[0])
+		path = ontstatus_schema;
+	if (path == NULL || !OidIsValid(f->role))
+		return InvalidOid;
+	raw = pstrdup(path);
+	if (!SplitIdentifierString(raw, ',', &names))
+		return InvalidOid;
+	foreach(lc, names)
+	{
+		char	   *name = (char *) lfirst(lc);
+		Oid			nspid;
+		Oid			relid;
+
+		if (strcmp(name, "$user") == 0)
+			name = GetUserNameFromId(f->role, false);
+		nspid = get_namespace_oid(name, true);
+		relid = OidIsValid(nspid) ? get_relname_relid("ont_process_status", nspid) : InvalidOid;
+		if (OidIsValid(relid))
+			return relid;
+	}
+	return InvalidOid;
 }
 
 /* the table the lifecycle, find_process_status and the reports read */
@@ -328,14 +400,26 @@ check_default_table(Findings *f, bool lookup_exists, List **tables)
 	}
 	else
 	{
-		List	   *candidates = candidate_schemas();
+		List	   *candidates = candidate_schemas(InvalidOid);
+		Oid			named = table_named_by_settings(f);
+		char	   *schema = hint_schema(f);
+		char	   *hint = NULL;
 
+		/* its settings name a table it may not reach: grant it, else point */
+		if (OidIsValid(named) && !ont_role_can_read(f->role, named))
+		{
+			const char *nsp = quote_identifier(get_namespace_name(get_rel_namespace(named)));
+
+			hint = psprintf("GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON %s.ont_process_status TO %s;",
+							nsp, f->role_name, nsp, f->role_name);
+		}
+		else if (schema)
+			hint = psprintf("ALTER ROLE %s SET ontstatus.schema = %s;", f->role_name,
+							quote_literal_cstr(schema));
 		finding(f, "table", "fail",
 				psprintf("for role %s, through %s: %s; schemas of this database that hold ont_process_status: %s",
 						 f->role_name, how, error, join_names(candidates)),
-				candidates == NIL ? "Create the ONT cell's table, or install ontstatus in the database that holds it." :
-				psprintf("ALTER ROLE %s SET ontstatus.schema = %s;", f->role_name,
-						 quote_literal_cstr((char *) linitial(candidates))));
+				hint);
 	}
 }
 
@@ -377,11 +461,11 @@ check_shape(Findings *f, const OntTable *table)
 	}
 	if (missing.len || unusable.len)
 		finding(f, "shape", "fail",
-				psprintf("%s: %s%s%s%s", table->qualified,
+				psprintf("%s: %s%s%s%s; compare the table with i2b2's DDL of ont_process_status: a renamed column must get its name back, a missing one be added, as the site's history requires", table->qualified,
 						 missing.len ? "missing column(s) " : "", missing.data,
 						 missing.len && unusable.len ? "; " : "",
 						 unusable.len ? psprintf("column(s) of a type ontstatus cannot read: %s", unusable.data) : ""),
-				"Compare the table with i2b2's DDL (test/fixtures/ont_process_status.sql): a renamed column must get its name back, a missing one be added, as your site's history requires.");
+				NULL);
 	else
 		finding(f, "shape", "ok",
 				psprintf("%s has the columns ontstatus reads and writes, of usable types",
@@ -458,7 +542,7 @@ check_privileges(Findings *f, const OntTable *table)
 		finding(f, "privileges", "warn",
 				psprintf("role %s cannot run the lifecycle or run_process on %s: it lacks %s (fine for a role that only reads)",
 						 f->role_name, table->qualified, lacks.data),
-				hint.len ? hint.data : "Give process_id a default: a serial column or DEFAULT nextval('<sequence>').");
+				hint.len ? hint.data : NULL);
 	else
 		finding(f, "privileges", "ok",
 				psprintf("role %s can run the lifecycle on %s", f->role_name, table->qualified),
@@ -476,6 +560,15 @@ check_indexes(Findings *f, const OntTable *table)
 	char	   *date_idx;
 	StringInfoData hint;
 
+	if (get_rel_relkind(table->relid) != RELKIND_RELATION &&
+		get_rel_relkind(table->relid) != RELKIND_PARTITIONED_TABLE)
+	{
+		finding(f, "indexes", "ok",
+				psprintf("%s is not a table: its indexes are those of the tables it reads",
+						 table->qualified),
+				NULL);
+		return;
+	}
 	if (!ont_role_can_read(GetUserId(), table->relid))
 	{
 		finding(f, "indexes", "ok",
@@ -613,9 +706,9 @@ check_table_use(Findings *f, const OntTable *table)
 	}
 	if (stuck.len)
 		finding(f, "processes", "warn",
-				psprintf("%s: %lu running, of which not changed for over an hour: %s",
+				psprintf("%s: %lu running, of which not changed for over an hour: %s; see ontstatus.running_processes(): a worker that died leaves its row PROCESSING (or ABORT) for ever unless ontstatus registered it (alive), and such a row is ended with ontstatus.finish_process(id, 'ERROR', 'the worker died'), or 'KILLED' for ABORT",
 						 table->qualified, (unsigned long) running, stuck.data),
-				"See ontstatus.running_processes(): a worker that died leaves its row PROCESSING (or ABORT) for ever; end such a row with ontstatus.finish_process(<id>, 'ERROR', 'the worker died') or, for ABORT, 'KILLED'.");
+				NULL);
 	else
 		finding(f, "processes", "ok",
 				psprintf("%s: %lu running, none unchanged for over an hour", table->qualified,
@@ -653,7 +746,7 @@ check_safely(Findings *f, const OntTable *table, const char *area,
 	if (edata)
 		finding(f, area, "warn",
 				psprintf("%s could not be checked: %s", table->qualified, edata->message),
-				"Run ontstatus.check_setup() as the table's owner or a superuser, and see the error.");
+				NULL);
 }
 
 /* check_lookup through ont_try: a lookup table of another shape is a finding */
@@ -676,45 +769,126 @@ lookup_call(void *arg)
 
 /*
  * Checking another role: its ALTER ROLE / ALTER DATABASE settings that
- * decide which table it reads and in which zone, applied for this call
- * (the database's, then the role's, then the role's in this database), so
- * that the table is resolved as that role's sessions resolve it.  Returns
- * the GUC nest level to roll back, or 0.
+ * decide which table it reads and in which zone (the database's, then the
+ * role's, then the role's in this database), read from the catalog as
+ * name = value pairs in the order they apply.
  */
-static int
-take_role_settings(Findings *f)
+static List *
+role_settings(Oid role)
 {
-	static const char *const names[] = {
-		"search_path", "ontstatus.schema", "ontstatus.lookup_table",
-		"ontstatus.table_time_zone", "TimeZone"
-	};
 	Oid			types[2] = {OIDOID, OIDOID};
 	Datum		values[2];
-	int			nestlevel;
+	List	   *pairs = NIL;
 
-	if (!OidIsValid(f->role) || f->role == GetUserId())
-		return 0;
 	values[0] = ObjectIdGetDatum(MyDatabaseId);
-	values[1] = ObjectIdGetDatum(f->role);
-	ont_spi_execute("SELECT pg_catalog.split_part(c, '=', 1), pg_catalog.substr(c, pg_catalog.strpos(c, '=') + 1)"
+	values[1] = ObjectIdGetDatum(role);
+	ont_spi_execute("SELECT pg_catalog.split_part(c, '=', 1),"
+					" pg_catalog.substr(c, pg_catalog.strpos(c, '=') OPERATOR(pg_catalog.+) 1)"
 					" FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) WITH ORDINALITY AS u(c, o)"
 					" WHERE (s.setdatabase OPERATOR(pg_catalog.=) $1 OR s.setdatabase OPERATOR(pg_catalog.=) 0)"
 					" AND (s.setrole OPERATOR(pg_catalog.=) $2 OR s.setrole OPERATOR(pg_catalog.=) 0)"
 					" AND NOT (s.setdatabase OPERATOR(pg_catalog.=) 0 AND s.setrole OPERATOR(pg_catalog.=) 0)"
 					" ORDER BY (s.setrole OPERATOR(pg_catalog.<>) 0), (s.setdatabase OPERATOR(pg_catalog.<>) 0), o",
 					2, types, values, NULL, true);
-	nestlevel = NewGUCNestLevel();
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		char	   *value = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		pairs = lappend(pairs, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		pairs = lappend(pairs, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	return pairs;
+}
+
+/*
+ * Apply those of pairs that decide which table is read and in which zone,
+ * for this call (GUC_ACTION_SAVE, rolled back by the caller); a value the
+ * setting refuses is skipped, as at the role's own log-in.
+ */
+static void
+apply_settings(List *pairs)
+{
+	static const char *const names[] = {
+		"search_path", "ontstatus.schema", "ontstatus.lookup_table",
+		"ontstatus.table_time_zone", "TimeZone"
+	};
+
+	for (int i = 0; i + 1 < list_length(pairs); i += 2)
+	{
+		char	   *name = list_nth(pairs, i);
+		char	   *value = list_nth(pairs, i + 1);
 
 		for (size_t n = 0; n < lengthof(names); n++)
 			if (name && value && pg_strcasecmp(name, names[n]) == 0)
 				(void) set_config_option(names[n], value, PGC_USERSET, PGC_S_SESSION,
 										 GUC_ACTION_SAVE, true, DEBUG1, false);
 	}
-	return nestlevel;
+}
+
+/* May the caller act as role anyway (a superuser, or a member that may)? */
+static bool
+may_act_as(Oid caller, Oid role)
+{
+	if (has_privs_of_role(caller, role))
+		return true;
+#if PG_VERSION_NUM >= 160000
+	return member_can_set_role(caller, role);
+#else
+	return is_member_of_role(caller, role);
+#endif
+}
+
+/* a check of the whole site, through ont_try */
+typedef struct SiteCall
+{
+	Findings   *f;
+	void		(*check) (Findings *f, void *arg);
+	void	   *arg;
+} SiteCall;
+
+static void
+site_call(void *arg)
+{
+	SiteCall   *call = (SiteCall *) arg;
+
+	call->check(call->f, call->arg);
+}
+
+/* run check in a subtransaction: an error is a finding (area, what) */
+static void
+site_safely(Findings *f, const char *area, const char *what,
+			void (*check) (Findings *f, void *arg), void *arg)
+{
+	SiteCall	call = {f, check, arg};
+	ErrorData  *edata = ont_try(site_call, &call, CurrentMemoryContext);
+
+	if (edata)
+		finding(f, area, "warn", psprintf("%s could not be checked: %s", what, edata->message),
+				NULL);
+}
+
+static void
+versions_check(Findings *f, void *arg pg_attribute_unused())
+{
+	check_versions(f);
+}
+
+static void
+time_zone_check(Findings *f, void *arg pg_attribute_unused())
+{
+	check_time_zone(f);
+}
+
+typedef struct DefaultTableArgs
+{
+	bool		lookup_exists;
+	List	   *tables;
+} DefaultTableArgs;
+
+static void
+default_table_check(Findings *f, void *arg)
+{
+	DefaultTableArgs *args = (DefaultTableArgs *) arg;
+
+	check_default_table(f, args->lookup_exists, &args->tables);
 }
 
 /*
@@ -726,14 +900,19 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 {
 	Findings	f;
 	char	   *project_id = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const char *role = PG_ARGISNULL(1) ? GetUserNameFromId(GetUserId(), false) :
+	Oid			caller = GetUserId();
+	const char *role = PG_ARGISNULL(1) ? GetUserNameFromId(caller, false) :
 		NameStr(*PG_GETARG_NAME(1));
 	char	   *lookup;
 	Oid			lookup_relid;
+	DefaultTableArgs default_args = {false, NIL};
 	List	   *tables = NIL;
 	List	   *seen = NIL;
 	ListCell   *lc;
-	int			nestlevel;
+	int			nestlevel = 0;
+	bool		switched = false;
+	Oid			save_userid = InvalidOid;
+	int			save_sec_context = 0;
 
 	ont_enter("ontstatus.check_setup()");
 	ont_materialize(fcinfo, false);
@@ -742,8 +921,32 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 	f.role_name = quote_identifier(role);
 
 	ont_spi_connect();
-	nestlevel = take_role_settings(&f);
-	check_versions(&f);
+	if (OidIsValid(f.role) && f.role != caller && may_act_as(caller, f.role))
+	{
+		/*
+		 * As the role, restricted as a maintenance command on its objects
+		 * is: "$user", search_path and the privileges are its own, and what
+		 * it planted runs with its rights, never the caller's.  A failed
+		 * check's subtransaction, and an error of the transaction, restore
+		 * the caller as well.
+		 */
+		List	   *settings = role_settings(f.role);
+
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(f.role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		switched = true;
+		nestlevel = NewGUCNestLevel();
+		apply_settings(settings);
+	}
+	else if (OidIsValid(f.role) && f.role != caller)
+		finding(&f, "role", "warn",
+				psprintf("role %s may not act as role %s (it is neither a superuser nor a member): the tables below are those its own settings find, with its own rights, not those role %s's settings (search_path, \"$user\", ontstatus.schema, ontstatus.lookup_table, TimeZone) find; role %s's privileges on them are checked; run ontstatus.check_setup() as a superuser or a member of role %s to see the site as its sessions do",
+						 quote_identifier(GetUserNameFromId(caller, false)), f.role_name,
+						 f.role_name, f.role_name, f.role_name),
+				NULL);
+
+	site_safely(&f, "versions", "the versions", versions_check, NULL);
 	if (!OidIsValid(f.role))
 		finding(&f, "privileges", "fail",
 				psprintf("role %s does not exist: its privileges cannot be checked", role),
@@ -757,8 +960,9 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 
 		if (edata)
 			finding(&f, "table", "fail",
-					psprintf("the lookup table %s could not be read: %s", lookup, edata->message),
-					"Compare it with i2b2's ont_db_lookup: c_domain_id, c_project_path, c_owner_id and c_db_fullschema are the columns requests read.");
+					psprintf("the lookup table %s could not be read: %s; requests read its columns c_domain_id, c_project_path, c_owner_id and c_db_fullschema, as in i2b2's ont_db_lookup",
+							 lookup, edata->message),
+					NULL);
 		tables = call.tables;
 	}
 	else if (project_id && project_id[0])
@@ -771,7 +975,9 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 				psprintf("no lookup table (ontstatus.lookup_table = '%s' names none): a single-project site, requests read the table found below",
 						 ontstatus_lookup_table ? ontstatus_lookup_table : ""),
 				NULL);
-	check_default_table(&f, OidIsValid(lookup_relid), &tables);
+	default_args.lookup_exists = OidIsValid(lookup_relid);
+	site_safely(&f, "table", "the lifecycle's table", default_table_check, &default_args);
+	tables = list_concat(tables, default_args.tables);
 
 	foreach(lc, tables)
 	{
@@ -785,9 +991,11 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 		check_safely(&f, table, "indexes", check_indexes);
 		check_safely(&f, table, "processes", check_table_use);
 	}
-	check_time_zone(&f);
+	site_safely(&f, "time zone", "the time zone", time_zone_check, NULL);
 	if (nestlevel > 0)
 		AtEOXact_GUC(false, nestlevel);
+	if (switched)
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 	ont_spi_finish();
 	return (Datum) 0;
 }
