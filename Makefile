@@ -21,7 +21,7 @@ PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 REGRESS = init request_filters response_format time_zones errors fast_path ddl_variants project_lookup plan_cache reports lifecycle cell_rows table_zone hardening xml_guards response_limits mutation api guc_prefix run_process parallel watch check_setup upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=test
 # isolation tests: test/specs -> test/expected
-ISOLATION = start_process watch
+ISOLATION = start_process registry
 ISOLATION_OPTS = --inputdir=test --outputdir=test/isolation
 # TAP tests (a primary and a hot standby) run with make installcheck too
 TAP_TESTS = 1

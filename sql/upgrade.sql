@@ -1,7 +1,8 @@
 --
 -- upgrade: version 1.0 still installs and works with the current library, and
--- 1.0 (and 1.1) followed by ALTER EXTENSION UPDATE leave exactly the objects of a
--- fresh 1.2 install.  Runs last: it drops and re-creates the extension.
+-- 1.0 (and 1.1, 1.2) followed by ALTER EXTENSION UPDATE leave exactly the
+-- objects of a fresh install of the default version.  Runs last: it drops and
+-- re-creates the extension.
 --
 SET timezone = 'America/New_York';
 
@@ -37,6 +38,19 @@ LANGUAGE sql AS $$
   UNION ALL
   SELECT 'schema ' || n.nspname, n.nspacl::text
   FROM pg_namespace n WHERE n.nspname = 'ontstatus'
+  UNION ALL
+  -- each table's columns, indexes, grants, comment and pg_dump condition
+  SELECT 'columns of ' || c.oid::regclass::text,
+         concat_ws(' | ', (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                                             || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', '
+                                             ORDER BY a.attnum)
+                           FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                   (SELECT string_agg(pg_get_indexdef(i.indexrelid), '; ' ORDER BY 1)
+                    FROM pg_index i WHERE i.indrelid = c.oid),
+                   c.relacl::text, obj_description(c.oid, 'pg_class'),
+                   (SELECT e.extcondition[array_position(e.extconfig, c.oid)]
+                    FROM pg_extension e WHERE e.extname = 'ontstatus'))
+  FROM pg_class c WHERE c.relnamespace = 'ontstatus'::regnamespace AND c.relkind = 'r'
 $$;
 
 DROP EXTENSION ontstatus;
@@ -73,7 +87,7 @@ WHERE v10.detail IS DISTINCT FROM u.detail
 GROUP BY object, v10.detail IS NULL, u.detail IS NULL
 ORDER BY object;
 
--- a fresh 1.1
+-- a fresh install of the default version
 DROP EXTENSION ontstatus;
 CREATE EXTENSION ontstatus;
 SELECT extversion FROM pg_extension WHERE extname = 'ontstatus';
@@ -94,8 +108,7 @@ FROM ontstatus.running_processes();
 RESET ontstatus.schema;
 DROP SCHEMA up CASCADE;
 
--- 1.1, as a site has it today, updated to 1.2: exactly a fresh 1.2 (only
--- check_setup is new)
+-- 1.1 updated to the default version: exactly a fresh install
 DROP EXTENSION ontstatus;
 CREATE EXTENSION ontstatus VERSION '1.1';
 CREATE TEMP TABLE v11 AS SELECT * FROM pg_temp.ext_objects();
@@ -109,6 +122,29 @@ ORDER BY object;
 SELECT 'only after the update' AS side, * FROM (TABLE updated11 EXCEPT TABLE fresh) AS a
 UNION ALL
 SELECT 'only in a fresh install', * FROM (TABLE fresh EXCEPT TABLE updated11) AS b;
+
+-- 1.2 updated to 1.3: exactly a fresh 1.3 (process_watch names its table
+-- as a regclass, dumped only for tables that exist); a registration made
+-- under 1.2 is kept
+DROP EXTENSION ontstatus;
+CREATE EXTENSION ontstatus VERSION '1.2';
+CREATE TEMP TABLE v12 AS SELECT * FROM pg_temp.ext_objects();
+CREATE TABLE public.ont_process_status (process_id serial PRIMARY KEY);
+INSERT INTO ontstatus.process_watch VALUES ('public.ont_process_status'::regclass, 1, 1, now());
+ALTER EXTENSION ontstatus UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ontstatus';
+SELECT process_table, process_id FROM ontstatus.process_watch;
+DELETE FROM ontstatus.process_watch;
+DROP TABLE public.ont_process_status;
+CREATE TEMP TABLE updated12 AS SELECT * FROM pg_temp.ext_objects();
+SELECT object, (v12.detail IS NULL) AS added, (u.detail IS NULL) AS removed
+FROM v12 FULL JOIN updated12 u USING (object)
+WHERE v12.detail IS DISTINCT FROM u.detail
+ORDER BY object;
+SELECT 'only after the update' AS side, * FROM (TABLE updated12 EXCEPT TABLE fresh) AS a
+UNION ALL
+SELECT 'only in a fresh install', * FROM (TABLE fresh EXCEPT TABLE updated12) AS b;
 -- and check_setup says the installed version is the one available
-SELECT status, detail LIKE 'ontstatus 1.2,%' AS current
-FROM ontstatus.check_setup() WHERE area = 'versions' LIMIT 1;
+SELECT status, detail LIKE 'ontstatus ' || default_version || ',%' AS current
+FROM ontstatus.check_setup(), pg_available_extensions
+WHERE area = 'versions' AND name = 'ontstatus' LIMIT 1;

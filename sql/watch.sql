@@ -6,7 +6,7 @@
 -- for the backend that made it: the same pid with another start time (a pid
 -- the kernel gave to a later backend) or a process of no database is dead.
 -- Other sessions' view (advisory locks released, a watch refused, a reap
--- racing a re-watch) is in the isolation test test/specs/watch.spec.
+-- racing a re-watch) is in the isolation test test/specs/registry.spec.
 --
 SET timezone = 'UTC';
 CREATE SCHEMA watched;

@@ -77,8 +77,9 @@ typedef struct Registration
 
 /*
  * ontstatus.process_watch, quoted, and its owner in *owner; NULL when it
- * is not there (version 1.1's objects on this library: then nothing is
- * watched, and the lifecycle works as in 1.1).
+ * is not there, or is version 1.2's (keyed by OID, judged by a lock): on
+ * older objects nothing is watched until ALTER EXTENSION UPDATE, and the
+ * lifecycle works as in 1.1.
  */
 static char *
 watch_table(Oid *owner)
@@ -87,7 +88,7 @@ watch_table(Oid *owner)
 	Oid			relid = OidIsValid(nspid) ? get_relname_relid(WATCH_TABLE, nspid) : InvalidOid;
 	HeapTuple	tuple;
 
-	if (!OidIsValid(relid))
+	if (!OidIsValid(relid) || get_attnum(relid, "process_table") == InvalidAttrNumber)
 		return NULL;
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
