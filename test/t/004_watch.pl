@@ -146,6 +146,39 @@ like($err, qr/permission denied/, 'permission denied');
 	extra_params => [ '-U', 'i2b2_jobs' ]);
 like($err, qr/process 999999 does not exist/, 'watch_process of an unknown process is an error');
 
+# --- a dump and restore of a database with a live run: the copy's
+# registration names the copy's own table and a session that never ran
+# there, so it is dead there and reaped; the original run is untouched
+$holder = hold_gate();
+$runner = session($node, 'i2b2_jobs');
+send_sql($runner, q{CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT',
+	ARRAY['SELECT count(*) FROM gate', 'SELECT 1']);});
+$node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE query LIKE 'CALL ontstatus.run_process%' AND wait_event_type = 'Lock'})
+  or die 'the run never waited on the gate';
+my $live = run_query('SELECT max(process_id) FROM ont_process_status');
+is(alive_of($live), 'true', 'a run alive before the dump');
+my $dumpfile = $node->basedir . '/site.sql';
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('postgres'), '-f', $dumpfile ], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored'),
+	'-f', $dumpfile ], 'restore into another database');
+is($node->safe_psql('restored', qq{SELECT w.process_table = 'i2b2metadata.ont_process_status'::regclass
+	FROM ontstatus.process_watch w WHERE w.process_id = $live}),
+	't', "the copy's registration names the copy's table");
+is($node->safe_psql('restored', qq{SET search_path = i2b2metadata;
+	SELECT alive FROM ontstatus.running_processes() WHERE process_id = $live}),
+	'f', 'in the copy the run is not alive');
+is($node->safe_psql('restored', q{SET search_path = i2b2metadata;
+	SELECT string_agg(id::text, ',') FROM ontstatus.reap_processes() AS id}),
+	$live, 'and the copy reaps it');
+is(alive_of($live), 'true', 'the original run is still alive');
+send_sql($holder, "COMMIT; \\echo released");
+wait_for($holder, qr/^released$/m);
+$node->poll_query_until('postgres', qq{SELECT process_status_cd = 'COMPLETED' FROM ont_process_status
+	WHERE process_id = $live}) or die 'the run did not complete';
+pass('the original run completed');
+
 is(run_query('SELECT 1'), '1', 'the server is up');
 $node->stop;
 done_testing();
