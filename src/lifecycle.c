@@ -37,6 +37,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
+#include "access/xlog.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -50,89 +51,12 @@ PG_FUNCTION_INFO_V1(ontstatus_report_progress);
 PG_FUNCTION_INFO_V1(ontstatus_report_progress_count);
 PG_FUNCTION_INFO_V1(ontstatus_stop_processes);
 PG_FUNCTION_INFO_V1(ontstatus_finish_process);
-
-#define PATIENT_COUNT "ONT_PATIENT_COUNT_UPDATE"
-
-/*
- * The process types the cell writes, with the step it inserts each with;
- * NULL for the concept edits, which it records as COMPLETED at once and
- * which therefore never run.
- */
-static const struct
-{
-	const char *type;
-	const char *first_step;
-}			process_types[] = {
-	{"ONT_UPDATE_CRC_CONCEPT", "ONT_BUILD_PDO_START"},
-	{"ONT_SYNCALL_CRC_CONCEPT", "ONT_BUILD_PDO_START"},
-	{PATIENT_COUNT, PATIENT_COUNT},
-	{"ONT_ADD_CONCEPT", NULL},
-	{"ONT_EDIT_CONCEPT", NULL},
-	{"ONT_DELETE_CONCEPT", NULL},
-};
-
-/* the steps the cell writes, besides "PROCESSED <done>/<total>" */
-static const char *const process_steps[] = {
-	"ONT_BUILD_PDO_START", "ONT_BUILD_PDO", "ONT_SENTTO_FRC",
-	"ONT_SENTTO_CRCLOADER", PATIENT_COUNT, "ERROR", NULL
-};
-static const char *const final_statuses[] = {"COMPLETED", "ERROR", "KILLED", NULL};
+PG_FUNCTION_INFO_V1(ontstatus_watch_process);
+PG_FUNCTION_INFO_V1(ontstatus_reap_processes);
 
 /* the row's columns after a change, for NOTIFY (%s: the table) */
 #define RETURNING \
 	" RETURNING " ONT_SQL_PROCESS_ID ", " ONT_SQL_TYPE_CD ", " ONT_SQL_STEP_CD ", " ONT_SQL_STATUS_CD
-
-static void
-check_code(const char *value, const char *const *allowed, const char *what,
-		   const char *more)
-{
-	StringInfoData list;
-
-	for (int i = 0; allowed[i]; i++)
-		if (strcmp(value, allowed[i]) == 0)
-			return;
-	initStringInfo(&list);
-	for (int i = 0; allowed[i]; i++)
-		appendStringInfo(&list, "%s%s", i ? ", " : "", allowed[i]);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown %s: \"%s\"", what, value),
-			 errdetail("Allowed: %s%s.", list.data, more ? more : "")));
-}
-
-static void
-check_step(const char *step)
-{
-	if (!ont_parse_progress(step, NULL, NULL))
-		check_code(step, process_steps, "process_step_cd",
-				   ", or PROCESSED <done>/<total> with 0 <= done <= total, 0 < total <= 2147483647");
-}
-
-/*
- * The step a process of this type starts with; an error for a type the
- * cell does not write or that never runs.
- */
-static const char *
-first_step(const char *type)
-{
-	for (size_t i = 0; i < lengthof(process_types); i++)
-	{
-		if (strcmp(type, process_types[i].type) != 0)
-			continue;
-		if (process_types[i].first_step == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("process type %s never runs", type),
-					 errdetail("The ONT cell records ONT_ADD_CONCEPT, ONT_EDIT_CONCEPT and ONT_DELETE_CONCEPT as COMPLETED when they happen."),
-					 errhint("Start ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT or ONT_SYNCALL_CRC_CONCEPT.")));
-		return process_types[i].first_step;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown process_type_cd: \"%s\"", type),
-			 errdetail("Allowed: ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT, ONT_SYNCALL_CRC_CONCEPT.")));
-	return NULL;				/* keep the compiler quiet */
-}
 
 static char *
 text_arg(FunctionCallInfo fcinfo, int n)
@@ -188,13 +112,6 @@ fit_message(const OntTable *table, char *message)
 }
 
 /* ABORT in any case, as the cell's worker compares it */
-/* ABORT in any case, as the cell's worker reads it; false for NULL */
-bool
-ont_is_abort(const char *status)
-{
-	return status && pg_strcasecmp(status, "ABORT") == 0;
-}
-
 /*
  * Set every PROCESSING process of the type to ABORT, as the cell's
  * patient-count start and stop do (the step becomes the type's first one:
@@ -221,7 +138,7 @@ abort_running(const OntTable *table, const char *type, Datum now)
 				 errhint("Use READ COMMITTED (the default) or SERIALIZABLE.")));
 
 	values[0] = CStringGetTextDatum(type);
-	values[1] = CStringGetTextDatum(first_step(type));
+	values[1] = CStringGetTextDatum(ont_first_step(type));
 	values[2] = now;
 	values[3] = Int32GetDatum((int32) table->relid);
 	ont_spi_execute("SELECT pg_catalog.pg_advisory_xact_lock($4, pg_catalog.hashtext($1))",
@@ -251,7 +168,7 @@ ont_start(const OntTable *table, const char *type, const char *step,
 	bool		isnull;
 	Datum		id;
 
-	(void) first_step(type);	/* refuses a type that never runs */
+	(void) ont_first_step(type);	/* refuses a type that never runs */
 	zone = ont_enter_table_zone();
 	values[0] = CStringGetTextDatum(type);
 	values[1] = CStringGetTextDatum(step);
@@ -262,7 +179,7 @@ ont_start(const OntTable *table, const char *type, const char *step,
 	values[4] = write_time();
 
 	ont_spi_connect();
-	if (strcmp(type, PATIENT_COUNT) == 0)
+	if (strcmp(type, ONT_PATIENT_COUNT) == 0)
 		abort_running(table, type, values[4]);
 	ont_spi_execute(psprintf("INSERT INTO %s AS t (process_type_cd, process_step_cd, process_status_cd,"
 				 " start_date, entry_date, status_cd, changedby_char, message)"
@@ -301,9 +218,9 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	ont_enter("ontstatus.start_process()");
 	ont_prevent_writes("ontstatus.start_process()");
 	not_null(fcinfo, 0, "process_type_cd");
-	start_step = first_step(type);
+	start_step = ont_first_step(type);
 	if (step)
-		check_step(step);
+		ont_check_step(step);
 	else
 		step = start_step;
 
@@ -412,10 +329,10 @@ ont_progress(const OntTable *table, int64 process_id, const char *step,
 
 	zone = ont_enter_table_zone();
 	status = lock_row(table, process_id);
-	if (strcmp(status, "PROCESSING") == 0)
+	if (ont_is_processing(status))
 		update_process(table, process_id, NULL, step, fit_message(table, message));
 	else if (ont_is_abort(status))
-		status = pstrdup("ABORT");
+		status = pstrdup(ONT_STATUS_ABORT);
 	ont_leave_table_zone(zone);
 	return status;
 }
@@ -440,7 +357,7 @@ ontstatus_report_progress(PG_FUNCTION_ARGS)
 	char	   *step = text_arg(fcinfo, 1);
 
 	if (step)
-		check_step(step);
+		ont_check_step(step);
 	return record_progress(fcinfo, step, text_arg(fcinfo, 2));
 }
 
@@ -460,7 +377,7 @@ ontstatus_report_progress_count(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid progress: %d/%d", done, total),
 				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts: 0 <= done <= total and total > 0.")));
-	return record_progress(fcinfo, psprintf("PROCESSED %d/%d", done, total), NULL);
+	return record_progress(fcinfo, ont_format_progress(done, total), NULL);
 }
 
 /*
@@ -480,7 +397,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 	ont_prevent_writes("ontstatus.stop_processes()");
 	not_null(fcinfo, 0, "process_type_cd");
 	type = text_arg(fcinfo, 0);
-	(void) first_step(type);
+	(void) ont_first_step(type);
 	ont_materialize(fcinfo, true);
 
 	zone = ont_enter_table_zone();
@@ -514,13 +431,13 @@ ont_finish(const OntTable *table, int64 process_id, const char *final,
 
 	zone = ont_enter_table_zone();
 	status = lock_row(table, process_id);
-	if (ont_is_abort(status) && strcmp(final, "KILLED") != 0)
+	if (ont_is_abort(status) && strcmp(final, ONT_STATUS_KILLED) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " was aborted: it can only become KILLED",
 						process_id),
 				 errdetail("A start of its type, or stop_processes, asked it to stop.")));
-	if (strcmp(status, "PROCESSING") != 0 && !ont_is_abort(status))
+	if (!ont_is_running(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),
@@ -548,10 +465,147 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 	ont_prevent_writes("ontstatus.finish_process()");
 	not_null(fcinfo, 0, "process_id");
 	not_null(fcinfo, 1, "process_status_cd");
-	check_code(final, final_statuses, "final process_status_cd", NULL);
+	ont_check_final_status(final);
 	if (step)
-		check_step(step);
+		ont_check_step(step);
 	ont_resolve_table(NULL, &table);
 	ont_finish(&table, PG_GETARG_INT64(0), final, message, step);
 	PG_RETURN_VOID();
+}
+
+/* one dead process ended, through ont_try */
+typedef struct ReapCall
+{
+	Oid			relid;
+	int64		process_id;
+	bool		ended;
+} ReapCall;
+
+/*
+ * The process's row locked, then its registration: judged from what is
+ * registered now, not from what the caller read before waiting for the
+ * locks (a watch_process may have taken the process over meanwhile, or its
+ * run ended it).
+ */
+static void
+reap_one(void *arg)
+{
+	ReapCall   *call = (ReapCall *) arg;
+	OntTable	table;
+	char	   *status;
+	OntRegistration reg;
+
+	table.relid = call->relid;
+	table.schema = NULL;
+	table.qualified = psprintf("relation %u", call->relid);
+	if (get_rel_name(call->relid) == NULL)
+	{
+		/* its table is gone, and the process with it */
+		ont_unwatch(&table, call->process_id);
+		return;
+	}
+	ont_table_refresh(&table);
+	status = ont_read_status(&table, call->process_id, true);
+	if (!ont_read_registration(call->relid, call->process_id, true, &reg) ||
+		ont_session_alive(reg.pid, reg.started) != ONT_ALIVE_NO)
+		return;
+	if (ont_is_running(status))
+	{
+		ont_finish(&table, call->process_id,
+				   ont_is_abort(status) ? ONT_STATUS_KILLED : ONT_STATUS_ERROR,
+				   psprintf("the session running this process (pid %d, connected since %s) ended before it finished",
+							reg.pid, timestamptz_to_str(reg.started)),
+				   NULL);
+		call->ended = true;
+	}
+	ont_unwatch(&table, call->process_id);
+}
+
+/*
+ * End every registered process whose session is gone (only those of
+ * table only, unless it is NULL): ERROR with its last step and a message
+ * naming the session, KILLED for one that was aborted meanwhile; each is
+ * written with the caller's rights, in the caller's transaction.  A
+ * registration whose process is no longer running is just removed; one
+ * whose process the caller may not end is left for one who may.  Puts the
+ * ids it ended into fcinfo's result (materialize mode) when fcinfo is not
+ * NULL.
+ */
+void
+ont_reap(const OntTable *only, FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = fcinfo ? (ReturnSetInfo *) fcinfo->resultinfo : NULL;
+	uint64		n;
+	OntRegistration *regs;
+
+	if (RecoveryInProgress())
+		return;
+	regs = ont_list_registrations(only ? only->relid : InvalidOid, &n);
+	for (uint64 i = 0; i < n; i++)
+	{
+		ReapCall	call = {regs[i].relid, regs[i].process_id, false};
+		ErrorData  *edata;
+
+		/* the live ones are left alone without waiting for their rows */
+		if (ont_session_alive(regs[i].pid, regs[i].started) != ONT_ALIVE_NO)
+			continue;
+		edata = ont_try(reap_one, &call, CurrentMemoryContext);
+		if (edata)
+			FreeErrorData(edata);
+		else if (call.ended && rsinfo)
+		{
+			Datum		id = Int64GetDatum(call.process_id);
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+		}
+	}
+}
+
+/* watch_process(process_id bigint) */
+Datum
+ontstatus_watch_process(PG_FUNCTION_ARGS)
+{
+	int64		process_id = PG_GETARG_INT64(0);
+	OntTable	table;
+	char	   *status;
+	OntRegistration reg;
+
+	ont_enter("ontstatus.watch_process()");
+	ont_prevent_writes("ontstatus.watch_process()");
+	ont_resolve_table(NULL, &table);
+
+	/*
+	 * Another live session's process is refused before its row is locked:
+	 * that session's next step would wait for the lock (ont_watch checks
+	 * again under it).
+	 */
+	if (ont_watching() && ont_read_registration(table.relid, process_id, false, &reg) &&
+		!ont_is_this_session(&reg))
+		ont_refuse_if_run_elsewhere(&table, process_id, &reg);
+	/* the caller must be able to update the row; it must be running */
+	status = ont_read_status(&table, process_id, true);
+	if (status == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("process " INT64_FORMAT " does not exist", process_id),
+				 errdetail("No row of %s has that process_id.", table.qualified)));
+	if (!ont_is_processing(status))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("process " INT64_FORMAT " is %s, not PROCESSING", process_id, status),
+				 errdetail("Only a running process is watched.")));
+	ont_watch(&table, process_id);
+	PG_RETURN_VOID();
+}
+
+/* reap_processes() returns setof bigint */
+Datum
+ontstatus_reap_processes(PG_FUNCTION_ARGS)
+{
+	ont_enter("ontstatus.reap_processes()");
+	ont_prevent_writes("ontstatus.reap_processes()");
+	ont_materialize(fcinfo, true);
+	ont_reap(NULL, fcinfo);
+	return (Datum) 0;
 }

@@ -65,8 +65,8 @@ typedef enum OntColumn
 
 /*
  * The running processes (PROCESSING, and ABORT in any case, as the cell's
- * worker reads it) and when a row last changed: what running_processes
- * and check_setup both judge by.
+ * worker reads it: ont_is_running in SQL) and when a row last changed:
+ * what running_processes and check_setup both judge by.
  */
 #define ONT_SQL_IS_RUNNING \
 	"(t.process_status_cd OPERATOR(pg_catalog.=) 'PROCESSING'" \
@@ -137,7 +137,20 @@ pg_noreturn extern void ont_request_raise(const OntRequest *req);
 extern void ont_query_from_request(const OntRequest *req, OntStatusQuery *q);
 extern int32 ont_max_rows(int64 requested);
 
-/* progress.c */
+/* process_model.c: the i2b2 process model */
+#define ONT_STATUS_PROCESSING	"PROCESSING"
+#define ONT_STATUS_ABORT		"ABORT"
+#define ONT_STATUS_COMPLETED	"COMPLETED"
+#define ONT_STATUS_ERROR		"ERROR"
+#define ONT_STATUS_KILLED		"KILLED"
+/* the one type whose start (and stop) aborts the running ones */
+#define ONT_PATIENT_COUNT		"ONT_PATIENT_COUNT_UPDATE"
+extern bool ont_is_processing(const char *status);
+extern bool ont_is_running(const char *status);
+extern void ont_check_final_status(const char *final);
+extern void ont_check_step(const char *step);
+extern const char *ont_first_step(const char *type);
+extern char *ont_format_progress(int64 done, int64 total);
 extern bool ont_progress_valid(int64 done, int64 total);
 extern bool ont_parse_progress(const char *step, int32 *done, int32 *total);
 extern bool ont_progress_in_message(const char *message, int64 *done, int64 *total);
@@ -150,7 +163,7 @@ extern char *ont_progress(const OntTable *table, int64 process_id, const char *s
 						  char *message);
 extern void ont_finish(const OntTable *table, int64 process_id, const char *final,
 					   char *message, const char *step);
-extern bool ont_is_abort(const char *status);
+extern void ont_reap(const OntTable *only, FunctionCallInfo fcinfo);
 
 /* watch.c: who runs the processes ontstatus runs */
 typedef enum OntAlive
@@ -159,11 +172,24 @@ typedef enum OntAlive
 	ONT_ALIVE_NO,
 	ONT_ALIVE_YES
 } OntAlive;
+/* a registration: the session that runs a process */
+typedef struct OntRegistration
+{
+	Oid			relid;
+	int64		process_id;
+	int32		pid;
+	TimestampTz started;
+} OntRegistration;
 extern bool ont_watching(void);
+extern bool ont_read_registration(Oid relid, int64 process_id, bool lock,
+								  OntRegistration *reg);
+extern OntRegistration *ont_list_registrations(Oid only, uint64 *n);
+extern bool ont_is_this_session(const OntRegistration *reg);
+extern void ont_refuse_if_run_elsewhere(const OntTable *table, int64 process_id,
+										const OntRegistration *reg);
 extern void ont_watch(const OntTable *table, int64 process_id);
 extern void ont_unwatch(const OntTable *table, int64 process_id);
 extern OntAlive ont_session_alive(int32 pid, TimestampTz started);
-extern void ont_reap(const OntTable *only, FunctionCallInfo fcinfo);
 
 /* notify.c */
 extern void ont_notify_returned(const OntTable *table);

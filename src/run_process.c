@@ -91,12 +91,6 @@ typedef struct RunState
 	int			current;		/* the step being run, 1-based */
 } RunState;
 
-static char *
-progress(int done, int total)
-{
-	return psprintf("PROCESSED %d/%d", done, total);
-}
-
 /*
  * The row's status (NULL: no such row), in the table of the start, under
  * the names it has now; FOR UPDATE keeps it stable until the commit.
@@ -109,18 +103,12 @@ read_status(RunState *rs, bool lock)
 	return ont_read_status(&rs->now, rs->id, lock);
 }
 
-static bool
-is_running(const char *status)
-{
-	return status && strcmp(status, "PROCESSING") == 0;
-}
-
 /* finish the process with its progress at done steps */
 static void
 finish(const RunState *rs, const char *final, const char *message, int done)
 {
 	ont_finish(&rs->now, rs->id, final, message ? pstrdup(message) : NULL,
-			   progress(done, rs->n));
+			   ont_format_progress(done, rs->n));
 }
 
 /* an error for a row that is neither PROCESSING nor ABORT */
@@ -193,10 +181,10 @@ step_body(RunState *rs)
 	status = read_status(rs, false);
 	if (ont_is_abort(status))
 	{
-		finish(rs, "KILLED", NULL, i - 1);
+		finish(rs, ONT_STATUS_KILLED, NULL, i - 1);
 		return true;
 	}
-	if (!is_running(status))
+	if (!ont_is_processing(status))
 		not_running(rs, status, "before");
 
 	execute_step(rs);
@@ -206,15 +194,15 @@ step_body(RunState *rs)
 	status = read_status(rs, true);
 	if (ont_is_abort(status))
 	{
-		finish(rs, "KILLED", NULL, i);
+		finish(rs, ONT_STATUS_KILLED, NULL, i);
 		return true;
 	}
-	if (!is_running(status))
+	if (!ont_is_processing(status))
 		not_running(rs, status, "after");
 	if (i < rs->n)
-		(void) ont_progress(&rs->now, rs->id, progress(i, rs->n), NULL);
+		(void) ont_progress(&rs->now, rs->id, ont_format_progress(i, rs->n), NULL);
 	else
-		finish(rs, "COMPLETED", NULL, i);
+		finish(rs, ONT_STATUS_COMPLETED, NULL, i);
 	return false;
 }
 
@@ -271,10 +259,10 @@ failure_call(void *arg)
 	FailureCall *call = (FailureCall *) arg;
 	char	   *status = read_status(call->rs, true);
 
-	if (is_running(status))
-		finish(call->rs, "ERROR", call->message, call->rs->current - 1);
+	if (ont_is_processing(status))
+		finish(call->rs, ONT_STATUS_ERROR, call->message, call->rs->current - 1);
 	else if (ont_is_abort(status))
-		finish(call->rs, "KILLED", call->message, call->rs->current - 1);
+		finish(call->rs, ONT_STATUS_KILLED, call->message, call->rs->current - 1);
 	else
 		ont_unwatch(&call->rs->now, call->rs->id);	/* ended by someone else */
 }
@@ -411,8 +399,8 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	 */
 	ont_resolve_table(NULL, &rs.table);
 	ont_reap(&rs.table, NULL);
-	rs.id = ont_start(&rs.table, type, progress(0, n), NULL, changed_by);
-	(void) ont_progress(&rs.table, rs.id, progress(0, n), NULL);
+	rs.id = ont_start(&rs.table, type, ont_format_progress(0, n), NULL, changed_by);
+	(void) ont_progress(&rs.table, rs.id, ont_format_progress(0, n), NULL);
 	/* this session runs it: alive while connected (watch.c) */
 	ont_watch(&rs.table, rs.id);
 	commit();

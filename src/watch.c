@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * watch.c
- *	  Who runs the processes ontstatus runs: a job whose session is gone
- *	  is seen as dead, not PROCESSING for ever.
+ *	  The session registry: who runs the processes ontstatus runs, so that
+ *	  a job whose session is gone is seen as dead, not PROCESSING for ever.
+ *	  (watch_process and the reap, which end such jobs, are the
+ *	  lifecycle's: lifecycle.c.)
  *
  * run_process registers the process it starts, and watch_process one a
  * procedure drives by hand: a row of ontstatus.process_watch naming the
@@ -52,7 +54,6 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
@@ -61,19 +62,8 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
-
-PG_FUNCTION_INFO_V1(ontstatus_watch_process);
-PG_FUNCTION_INFO_V1(ontstatus_reap_processes);
 
 #define WATCH_TABLE "process_watch"
-
-/* a registration as read: the session that runs a process */
-typedef struct Registration
-{
-	int32		pid;
-	TimestampTz started;
-} Registration;
 
 /*
  * ontstatus.process_watch, quoted, and its owner in *owner; NULL when it
@@ -116,7 +106,7 @@ ont_watching(void)
  */
 static uint64
 as_owner(const char *sql, int nargs, Oid *types, Datum *values, bool read_only,
-		 Registration *reg)
+		 OntRegistration *reg)
 {
 	Oid			owner;
 	char	   *table = watch_table(&owner);
@@ -157,8 +147,8 @@ as_owner(const char *sql, int nargs, Oid *types, Datum *values, bool read_only,
  * The registration of process_id of relid into *reg, locked FOR UPDATE
  * when lock; false when there is none.
  */
-static bool
-read_registration(Oid relid, int64 process_id, bool lock, Registration *reg)
+bool
+ont_read_registration(Oid relid, int64 process_id, bool lock, OntRegistration *reg)
 {
 	Oid			types[2] = {REGCLASSOID, INT8OID};
 	Datum		values[2] = {ObjectIdGetDatum(relid), Int64GetDatum(process_id)};
@@ -191,7 +181,7 @@ ont_session_alive(int32 pid, TimestampTz started)
 	PGPROC	   *proc;
 	Oid			types[2] = {INT4OID, OIDOID};
 	Datum		values[2];
-	Registration found;
+	OntRegistration found;
 
 	if (RecoveryInProgress())
 		return ONT_ALIVE_UNKNOWN;
@@ -209,14 +199,10 @@ ont_session_alive(int32 pid, TimestampTz started)
 	return found.started == started ? ONT_ALIVE_YES : ONT_ALIVE_NO;
 }
 
-/*
- * Register process_id of table as run by this session (its row is locked
- * by the caller, who may update it).  A no-op when this session already
- * runs it; 55P03 when another live session does.
- */
-static void
-refuse_if_run_elsewhere(const OntTable *table, int64 process_id,
-						const Registration *reg)
+/* 55P03 unless the session registered (reg) for the process is gone */
+void
+ont_refuse_if_run_elsewhere(const OntTable *table, int64 process_id,
+						const OntRegistration *reg)
 {
 	if (ont_session_alive(reg->pid, reg->started) == ONT_ALIVE_NO)
 		return;
@@ -230,26 +216,32 @@ refuse_if_run_elsewhere(const OntTable *table, int64 process_id,
 			 errhint("Stop it with ontstatus.stop_processes(), or wait until it ends.")));
 }
 
-static bool
-is_this_session(const Registration *reg)
+/* Did this session make the registration? */
+bool
+ont_is_this_session(const OntRegistration *reg)
 {
 	return reg->pid == MyProcPid && reg->started == MyStartTimestamp;
 }
 
+/*
+ * Register process_id of table as run by this session (its row is locked
+ * by the caller, who may update it).  A no-op when this session already
+ * runs it; 55P03 when another live session does.
+ */
 void
 ont_watch(const OntTable *table, int64 process_id)
 {
 	Oid			types[4] = {REGCLASSOID, INT8OID, INT4OID, TIMESTAMPTZOID};
 	Datum		values[4];
-	Registration reg;
+	OntRegistration reg;
 
 	if (!ont_watching())
 		return;
-	if (read_registration(table->relid, process_id, true, &reg))
+	if (ont_read_registration(table->relid, process_id, true, &reg))
 	{
-		if (is_this_session(&reg))
+		if (ont_is_this_session(&reg))
 			return;
-		refuse_if_run_elsewhere(table, process_id, &reg);
+		ont_refuse_if_run_elsewhere(table, process_id, &reg);
 	}
 	values[0] = ObjectIdGetDatum(table->relid);
 	values[1] = Int64GetDatum(process_id);
@@ -274,171 +266,43 @@ ont_unwatch(const OntTable *table, int64 process_id)
 					" AND process_id OPERATOR(pg_catalog.=) $2", 2, types, values, false, NULL);
 }
 
-/* one dead process ended, through ont_try */
-typedef struct ReapCall
-{
-	Oid			relid;
-	int64		process_id;
-	bool		ended;
-} ReapCall;
-
 /*
- * The process's row locked, then its registration: judged from what is
- * registered now, not from what the caller read before waiting for the
- * locks (a watch_process may have taken the process over meanwhile, or its
- * run ended it).
+ * The registrations (of relid only, unless InvalidOid), in *n, in the
+ * caller's memory context; as of the caller's snapshot, unlocked.
  */
-static void
-reap_one(void *arg)
+OntRegistration *
+ont_list_registrations(Oid only, uint64 *n)
 {
-	ReapCall   *call = (ReapCall *) arg;
-	OntTable	table;
-	char	   *status;
-	Registration reg;
-
-	table.relid = call->relid;
-	table.schema = NULL;
-	table.qualified = psprintf("relation %u", call->relid);
-	if (get_rel_name(call->relid) == NULL)
-	{
-		/* its table is gone, and the process with it */
-		ont_unwatch(&table, call->process_id);
-		return;
-	}
-	ont_table_refresh(&table);
-	status = ont_read_status(&table, call->process_id, true);
-	if (!read_registration(call->relid, call->process_id, true, &reg) ||
-		ont_session_alive(reg.pid, reg.started) != ONT_ALIVE_NO)
-		return;
-	if (status && (strcmp(status, "PROCESSING") == 0 || ont_is_abort(status)))
-	{
-		ont_finish(&table, call->process_id,
-				   ont_is_abort(status) ? "KILLED" : "ERROR",
-				   psprintf("the session running this process (pid %d, connected since %s) ended before it finished",
-							reg.pid, timestamptz_to_str(reg.started)),
-				   NULL);
-		call->ended = true;
-	}
-	ont_unwatch(&table, call->process_id);
-}
-
-/*
- * End every registered process whose session is gone (only those of
- * table only, unless it is NULL): ERROR with its last step and a message
- * naming the session, KILLED for one that was aborted meanwhile; each is
- * written with the caller's rights, in the caller's transaction.  A
- * registration whose process is no longer running is just removed; one
- * whose process the caller may not end is left for one who may.  Puts the
- * ids it ended into fcinfo's result (materialize mode) when fcinfo is not
- * NULL.
- */
-void
-ont_reap(const OntTable *only, FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = fcinfo ? (ReturnSetInfo *) fcinfo->resultinfo : NULL;
 	Oid			types[1] = {REGCLASSOID};
-	Datum		values[1];
-	char		nulls[1] = {' '};
+	Datum		values[1] = {ObjectIdGetDatum(only)};
+	char		nulls[1] = {OidIsValid(only) ? ' ' : 'n'};
 	Oid			owner;
 	char	   *table_name = watch_table(&owner);
 	MemoryContext callcxt = CurrentMemoryContext;
-	MemoryContext oldcxt;
-	uint64		n;
-	ReapCall   *calls;
-	Registration *regs;
+	OntRegistration *regs;
 
-	if (table_name == NULL || RecoveryInProgress())
-		return;
-	values[0] = only ? ObjectIdGetDatum(only->relid) : (Datum) 0;
-	nulls[0] = only ? ' ' : 'n';
+	*n = 0;
+	if (table_name == NULL)
+		return NULL;
 	ont_spi_connect();
-	oldcxt = MemoryContextSwitchTo(callcxt);
 	ont_spi_execute(psprintf("SELECT CAST(process_table AS pg_catalog.oid), process_id,"
 							 " backend_pid, backend_start FROM %s"
 							 " WHERE $1 IS NULL OR process_table OPERATOR(pg_catalog.=) $1"
 							 " ORDER BY 1, 2", table_name),
 					1, types, values, nulls, true);
-	n = SPI_processed;
-	calls = palloc0(sizeof(ReapCall) * (n + 1));
-	regs = palloc0(sizeof(Registration) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
+	*n = SPI_processed;
+	regs = MemoryContextAllocZero(callcxt, sizeof(OntRegistration) * (*n + 1));
+	for (uint64 i = 0; i < *n; i++)
 	{
 		bool		isnull;
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 
-		calls[i].relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
-		calls[i].process_id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		regs[i].relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+		regs[i].process_id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
 		regs[i].pid = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
 		regs[i].started = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
 	}
-	MemoryContextSwitchTo(oldcxt);
 	ont_spi_finish();
-
-	for (uint64 i = 0; i < n; i++)
-	{
-		ErrorData  *edata;
-
-		/* the live ones are left alone without waiting for their rows */
-		if (ont_session_alive(regs[i].pid, regs[i].started) != ONT_ALIVE_NO)
-			continue;
-		edata = ont_try(reap_one, &calls[i], CurrentMemoryContext);
-		if (edata)
-			FreeErrorData(edata);
-		else if (calls[i].ended && rsinfo)
-		{
-			Datum		id = Int64GetDatum(calls[i].process_id);
-			bool		isnull = false;
-
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
-		}
-	}
-}
-
-/* watch_process(process_id bigint) */
-Datum
-ontstatus_watch_process(PG_FUNCTION_ARGS)
-{
-	int64		process_id = PG_GETARG_INT64(0);
-	OntTable	table;
-	char	   *status;
-	Registration reg;
-
-	ont_enter("ontstatus.watch_process()");
-	ont_prevent_writes("ontstatus.watch_process()");
-	ont_resolve_table(NULL, &table);
-
-	/*
-	 * Another live session's process is refused before its row is locked:
-	 * that session's next step would wait for the lock (ont_watch checks
-	 * again under it).
-	 */
-	if (ont_watching() && read_registration(table.relid, process_id, false, &reg) &&
-		!is_this_session(&reg))
-		refuse_if_run_elsewhere(&table, process_id, &reg);
-	/* the caller must be able to update the row; it must be running */
-	status = ont_read_status(&table, process_id, true);
-	if (status == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("process " INT64_FORMAT " does not exist", process_id),
-				 errdetail("No row of %s has that process_id.", table.qualified)));
-	if (strcmp(status, "PROCESSING") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("process " INT64_FORMAT " is %s, not PROCESSING", process_id, status),
-				 errdetail("Only a running process is watched.")));
-	ont_watch(&table, process_id);
-	PG_RETURN_VOID();
-}
-
-/* reap_processes() returns setof bigint */
-Datum
-ontstatus_reap_processes(PG_FUNCTION_ARGS)
-{
-	ont_enter("ontstatus.reap_processes()");
-	ont_prevent_writes("ontstatus.reap_processes()");
-	ont_materialize(fcinfo, true);
-	ont_reap(NULL, fcinfo);
-	return (Datum) 0;
+	return regs;
 }
