@@ -914,7 +914,10 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 	Oid			save_userid = InvalidOid;
 	int			save_sec_context = 0;
 
-	ont_enter("ontstatus.check_setup()");
+	OntCall		call;
+
+	/* the table and the zone are among what it checks, each on its own */
+	ont_begin_call(&call, "ontstatus.check_setup()", 0);
 	ont_materialize(fcinfo, false);
 	f.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	f.role = get_role_oid(role, true);
@@ -997,5 +1000,6 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 	if (switched)
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	ont_spi_finish();
+	ont_end_call(&call);
 	return (Datum) 0;
 }

@@ -27,7 +27,10 @@
  * notify.c's.
  *
  * These functions write: they refuse, cleanly, in a read-only transaction
- * and on a standby.
+ * and on a standby.  The internal writers (ont_start, ont_progress,
+ * ont_finish) run in the caller's zone: an entry point's prologue enters
+ * the table's (ONT_CALL_ZONE), and run_process does it for each of its
+ * transactions' bookkeeping, never for a step.
  *
  *-------------------------------------------------------------------------
  */
@@ -111,7 +114,6 @@ fit_message(const OntTable *table, char *message)
 	return message;
 }
 
-/* ABORT in any case, as the cell's worker compares it */
 /*
  * Set every PROCESSING process of the type to ABORT, as the cell's
  * patient-count start and stop do (the step becomes the type's first one:
@@ -162,14 +164,12 @@ int64
 ont_start(const OntTable *table, const char *type, const char *step,
 		  char *message, const char *changed_by)
 {
-	int			zone;
 	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[5];
 	bool		isnull;
 	Datum		id;
 
 	(void) ont_first_step(type);	/* refuses a type that never runs */
-	zone = ont_enter_table_zone();
 	values[0] = CStringGetTextDatum(type);
 	values[1] = CStringGetTextDatum(step);
 	/* the cell's insert: message '', the i2b2 user as changedby_char */
@@ -197,7 +197,6 @@ ont_start(const OntTable *table, const char *type, const char *step,
 				 errhint("process_id must have a default (serial or a sequence), and no trigger may drop the row.")));
 	ont_notify_returned(table);
 	ont_spi_finish();
-	ont_leave_table_zone(zone);
 	return DatumGetInt64(id);
 }
 
@@ -213,21 +212,22 @@ ontstatus_start_process(PG_FUNCTION_ARGS)
 	char	   *message = text_arg(fcinfo, 2);
 	char	   *changed_by = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
 	const char *start_step;
-	OntTable	table;
+	OntCall		call;
+	int64		id;
 
-	ont_enter("ontstatus.start_process()");
-	ont_prevent_writes("ontstatus.start_process()");
+	ont_begin_call(&call, "ontstatus.start_process()",
+				   ONT_CALL_WRITES | ONT_CALL_ZONE | ONT_CALL_TABLE);
 	not_null(fcinfo, 0, "process_type_cd");
 	start_step = ont_first_step(type);
 	if (step)
 		ont_check_step(step);
 	else
 		step = start_step;
-
-	ont_resolve_table(NULL, &table);
-	/* a dead job's process is ended before a new one starts (watch.c) */
-	ont_reap(&table, NULL);
-	PG_RETURN_INT64(ont_start(&table, type, step, message, changed_by));
+	/* a dead job's process is ended before a new one starts */
+	ont_reap(&call.table, NULL);
+	id = ont_start(&call.table, type, step, message, changed_by);
+	ont_end_call(&call);
+	PG_RETURN_INT64(id);
 }
 
 /*
@@ -325,29 +325,24 @@ ont_progress(const OntTable *table, int64 process_id, const char *step,
 			 char *message)
 {
 	char	   *status;
-	int			zone;
 
-	zone = ont_enter_table_zone();
 	status = lock_row(table, process_id);
 	if (ont_is_processing(status))
 		update_process(table, process_id, NULL, step, fit_message(table, message));
 	else if (ont_is_abort(status))
 		status = pstrdup(ONT_STATUS_ABORT);
-	ont_leave_table_zone(zone);
 	return status;
 }
 
 static Datum
-record_progress(FunctionCallInfo fcinfo, const char *step, char *message)
+record_progress(FunctionCallInfo fcinfo, OntCall *call, const char *step, char *message)
 {
-	OntTable	table;
+	char	   *status;
 
-	ont_enter("ontstatus.report_progress()");
-	ont_prevent_writes("ontstatus.report_progress()");
 	not_null(fcinfo, 0, "process_id");
-	ont_resolve_table(NULL, &table);
-	PG_RETURN_TEXT_P(cstring_to_text(ont_progress(&table, PG_GETARG_INT64(0),
-												  step, message)));
+	status = ont_progress(&call->table, PG_GETARG_INT64(0), step, message);
+	ont_end_call(call);
+	PG_RETURN_TEXT_P(cstring_to_text(status));
 }
 
 /* report_progress(process_id, process_step_cd, message) returns text */
@@ -355,10 +350,13 @@ Datum
 ontstatus_report_progress(PG_FUNCTION_ARGS)
 {
 	char	   *step = text_arg(fcinfo, 1);
+	OntCall		call;
 
+	ont_begin_call(&call, "ontstatus.report_progress()",
+				   ONT_CALL_WRITES | ONT_CALL_ZONE | ONT_CALL_TABLE);
 	if (step)
 		ont_check_step(step);
-	return record_progress(fcinfo, step, text_arg(fcinfo, 2));
+	return record_progress(fcinfo, &call, step, text_arg(fcinfo, 2));
 }
 
 /* report_progress(process_id, done, total) returns text */
@@ -367,7 +365,10 @@ ontstatus_report_progress_count(PG_FUNCTION_ARGS)
 {
 	int32		done;
 	int32		total;
+	OntCall		call;
 
+	ont_begin_call(&call, "ontstatus.report_progress()",
+				   ONT_CALL_WRITES | ONT_CALL_ZONE | ONT_CALL_TABLE);
 	not_null(fcinfo, 1, "done");
 	not_null(fcinfo, 2, "total");
 	done = PG_GETARG_INT32(1);
@@ -377,7 +378,7 @@ ontstatus_report_progress_count(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid progress: %d/%d", done, total),
 				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts: 0 <= done <= total and total > 0.")));
-	return record_progress(fcinfo, ont_format_progress(done, total), NULL);
+	return record_progress(fcinfo, &call, ont_format_progress(done, total), NULL);
 }
 
 /*
@@ -390,20 +391,16 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *type;
-	OntTable	table;
-	int			zone;
+	OntCall		call;
 
-	ont_enter("ontstatus.stop_processes()");
-	ont_prevent_writes("ontstatus.stop_processes()");
+	ont_begin_call(&call, "ontstatus.stop_processes()",
+				   ONT_CALL_WRITES | ONT_CALL_ZONE | ONT_CALL_TABLE);
 	not_null(fcinfo, 0, "process_type_cd");
 	type = text_arg(fcinfo, 0);
 	(void) ont_first_step(type);
 	ont_materialize(fcinfo, true);
-
-	zone = ont_enter_table_zone();
-	ont_resolve_table(NULL, &table);
 	ont_spi_connect();
-	abort_running(&table, type, write_time());
+	abort_running(&call.table, type, write_time());
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -413,7 +410,7 @@ ontstatus_stop_processes(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
 	}
 	ont_spi_finish();
-	ont_leave_table_zone(zone);
+	ont_end_call(&call);
 	return (Datum) 0;
 }
 
@@ -427,9 +424,7 @@ ont_finish(const OntTable *table, int64 process_id, const char *final,
 		   char *message, const char *step)
 {
 	char	   *status;
-	int			zone;
 
-	zone = ont_enter_table_zone();
 	status = lock_row(table, process_id);
 	if (ont_is_abort(status) && strcmp(final, ONT_STATUS_KILLED) != 0)
 		ereport(ERROR,
@@ -446,7 +441,6 @@ ont_finish(const OntTable *table, int64 process_id, const char *final,
 	update_process(table, process_id, final, step, fit_message(table, message));
 	/* a finished process is nobody's any more */
 	ont_unwatch(table, process_id);
-	ont_leave_table_zone(zone);
 }
 
 /*
@@ -459,17 +453,17 @@ ontstatus_finish_process(PG_FUNCTION_ARGS)
 	char	   *final = text_arg(fcinfo, 1);
 	char	   *message = text_arg(fcinfo, 2);
 	char	   *step = PG_NARGS() > 3 ? text_arg(fcinfo, 3) : NULL;
-	OntTable	table;
+	OntCall		call;
 
-	ont_enter("ontstatus.finish_process()");
-	ont_prevent_writes("ontstatus.finish_process()");
+	ont_begin_call(&call, "ontstatus.finish_process()",
+				   ONT_CALL_WRITES | ONT_CALL_ZONE | ONT_CALL_TABLE);
 	not_null(fcinfo, 0, "process_id");
 	not_null(fcinfo, 1, "process_status_cd");
 	ont_check_final_status(final);
 	if (step)
 		ont_check_step(step);
-	ont_resolve_table(NULL, &table);
-	ont_finish(&table, PG_GETARG_INT64(0), final, message, step);
+	ont_finish(&call.table, PG_GETARG_INT64(0), final, message, step);
+	ont_end_call(&call);
 	PG_RETURN_VOID();
 }
 
@@ -567,35 +561,35 @@ Datum
 ontstatus_watch_process(PG_FUNCTION_ARGS)
 {
 	int64		process_id = PG_GETARG_INT64(0);
-	OntTable	table;
+	OntCall		call;
+	OntTable   *table = &call.table;
 	char	   *status;
 	OntRegistration reg;
 
-	ont_enter("ontstatus.watch_process()");
-	ont_prevent_writes("ontstatus.watch_process()");
-	ont_resolve_table(NULL, &table);
+	ont_begin_call(&call, "ontstatus.watch_process()", ONT_CALL_WRITES | ONT_CALL_TABLE);
 
 	/*
 	 * Another live session's process is refused before its row is locked:
 	 * that session's next step would wait for the lock (ont_watch checks
 	 * again under it).
 	 */
-	if (ont_watching() && ont_read_registration(table.relid, process_id, false, &reg) &&
+	if (ont_watching() && ont_read_registration(table->relid, process_id, false, &reg) &&
 		!ont_is_this_session(&reg))
-		ont_refuse_if_run_elsewhere(&table, process_id, &reg);
+		ont_refuse_if_run_elsewhere(table, process_id, &reg);
 	/* the caller must be able to update the row; it must be running */
-	status = ont_read_status(&table, process_id, true);
+	status = ont_read_status(table, process_id, true);
 	if (status == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("process " INT64_FORMAT " does not exist", process_id),
-				 errdetail("No row of %s has that process_id.", table.qualified)));
+				 errdetail("No row of %s has that process_id.", table->qualified)));
 	if (!ont_is_processing(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("process " INT64_FORMAT " is %s, not PROCESSING", process_id, status),
 				 errdetail("Only a running process is watched.")));
-	ont_watch(&table, process_id);
+	ont_watch(table, process_id);
+	ont_end_call(&call);
 	PG_RETURN_VOID();
 }
 
@@ -603,9 +597,12 @@ ontstatus_watch_process(PG_FUNCTION_ARGS)
 Datum
 ontstatus_reap_processes(PG_FUNCTION_ARGS)
 {
-	ont_enter("ontstatus.reap_processes()");
-	ont_prevent_writes("ontstatus.reap_processes()");
+	OntCall		call;
+
+	/* every registered table: each is resolved from its OID */
+	ont_begin_call(&call, "ontstatus.reap_processes()", ONT_CALL_WRITES | ONT_CALL_ZONE);
 	ont_materialize(fcinfo, true);
 	ont_reap(NULL, fcinfo);
+	ont_end_call(&call);
 	return (Datum) 0;
 }

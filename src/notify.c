@@ -230,9 +230,9 @@ Datum
 ontstatus_enable_notify(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
+	OntCall		call;
 
-	ont_enter("ontstatus.enable_notify()");
-	ont_prevent_writes("ontstatus.enable_notify()");
+	ont_begin_call(&call, "ontstatus.enable_notify()", ONT_CALL_WRITES);
 	trigger_table(fcinfo, &table);
 #if PG_VERSION_NUM >= 140000
 	run_utility(psprintf("CREATE OR REPLACE TRIGGER ontstatus_notify"
@@ -251,6 +251,7 @@ ontstatus_enable_notify(PG_FUNCTION_ARGS)
 						 " AFTER INSERT OR UPDATE ON %s FOR EACH ROW"
 						 " EXECUTE FUNCTION ontstatus.notify_change()", table.qualified));
 #endif
+	ont_end_call(&call);
 	PG_RETURN_VOID();
 }
 
@@ -259,10 +260,11 @@ Datum
 ontstatus_disable_notify(PG_FUNCTION_ARGS)
 {
 	OntTable	table;
+	OntCall		call;
 
-	ont_enter("ontstatus.disable_notify()");
-	ont_prevent_writes("ontstatus.disable_notify()");
+	ont_begin_call(&call, "ontstatus.disable_notify()", ONT_CALL_WRITES);
 	trigger_table(fcinfo, &table);
 	run_utility(psprintf("DROP TRIGGER IF EXISTS ontstatus_notify ON %s", table.qualified));
+	ont_end_call(&call);
 	PG_RETURN_VOID();
 }

@@ -217,15 +217,13 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 {
 	Answer		a;
 	ErrorData  *edata;
-	int			zone;
+	OntCall		call;
 
-	ont_enter("ontstatus.get_ont_process_status()");
+	/* the zone outside the subtransaction: an ERROR response is dated in it too */
+	ont_begin_call(&call, "ontstatus.get_ont_process_status()", ONT_CALL_ZONE);
 	a.request = PG_GETARG_TEXT_PP(0);
 	a.req = palloc0(sizeof(OntRequest));
 	a.out = ont_response_create();
-
-	/* outside the subtransaction: an ERROR response is dated in it too */
-	zone = ont_enter_table_zone();
 	edata = ont_try(answer, &a, CurrentMemoryContext);
 	if (edata)
 	{
@@ -234,30 +232,48 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
 		ont_write_error_response(a.out, a.req, error_response_text(edata));
 		FreeErrorData(edata);
 	}
-	ont_leave_table_zone(zone);
+	ont_end_call(&call);
 	PG_RETURN_XML_P(ont_response_datum(a.out));
 }
 
 /*
- * Every entry point's first call.  The functions are PARALLEL UNSAFE, but
- * a user's function declared PARALLEL SAFE or RESTRICTED can still call
- * them in a parallel query, in a worker or in the leader: there neither
+ * Every entry point's prologue.  The functions are PARALLEL UNSAFE, but a
+ * user's function declared PARALLEL SAFE or RESTRICTED can still call them
+ * in a parallel query, in a worker or in the leader: there neither
  * subtransactions nor the table's time zone can be set, and a worker may
  * lack the session's settings.  A refusal, rather than rows from the wrong
  * table or in the wrong zone.  Outside parallel mode, makes sure the
- * settings are defined (define_settings).
+ * settings are defined (define_settings).  Then what flags ask for, in
+ * this order: the refusal to write, the zone, the table.
  */
 void
-ont_enter(const char *function)
+ont_begin_call(OntCall *call, const char *name, int flags)
 {
+	call->name = name;
+	call->zone = 0;
+	memset(&call->table, 0, sizeof(call->table));
 	if (IsInParallelMode())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s cannot run in a parallel query", function),
+				 errmsg("%s cannot run in a parallel query", name),
 				 errdetail("It was called from a function declared PARALLEL SAFE or PARALLEL RESTRICTED; in a parallel query it could not use the session's ontstatus settings and the table's time zone."),
 				 errhint("Declare the function that calls it PARALLEL UNSAFE.")));
 	if (!settings_defined)
 		define_settings();
+	if (flags & ONT_CALL_WRITES)
+		ont_prevent_writes(name);
+	if (flags & ONT_CALL_ZONE)
+		call->zone = ont_enter_table_zone();
+	if (flags & ONT_CALL_TABLE)
+		ont_resolve_table(NULL, &call->table);
+}
+
+/* Every entry point's epilogue: the caller's TimeZone back. */
+void
+ont_end_call(OntCall *call)
+{
+	ont_leave_table_zone(call->zone);
+	call->zone = 0;
 }
 
 static void
@@ -277,16 +293,15 @@ ontstatus_process_status(PG_FUNCTION_ARGS)
 	text	   *request = PG_GETARG_TEXT_PP(0);
 	OntRequest	req;
 	OntStatusQuery q;
-	int			zone;
+	OntCall		call;
 
-	ont_enter("ontstatus.process_status()");
+	/* request times without an offset are wall clock in the table's zone */
+	ont_begin_call(&call, "ontstatus.process_status()", ONT_CALL_ZONE);
 	if (!ont_request_from_text(VARDATA_ANY(request), VARSIZE_ANY_EXHDR(request), &req))
 		ont_request_raise(&req);
-	/* request times without an offset are wall clock in the table's zone */
-	zone = ont_enter_table_zone();
 	ont_query_from_request(&req, &q);
 	return_rows(fcinfo, &req, &q);
-	ont_leave_table_zone(zone);
+	ont_end_call(&call);
 	return (Datum) 0;
 }
 
@@ -295,9 +310,10 @@ Datum
 ontstatus_find_process_status(PG_FUNCTION_ARGS)
 {
 	OntStatusQuery q;
-	int			zone;
+	OntCall		call;
 
-	ont_enter("ontstatus.find_process_status()");
+	/* the bounds are instants, compared with the columns in the table's zone */
+	ont_begin_call(&call, "ontstatus.find_process_status()", ONT_CALL_ZONE);
 	memset(&q, 0, sizeof(q));
 	if (!PG_ARGISNULL(0))
 	{
@@ -316,10 +332,7 @@ ontstatus_find_process_status(PG_FUNCTION_ARGS)
 		q.time[i] = PG_GETARG_TIMESTAMPTZ(3 + i);
 	}
 	q.max_rows = ont_max_rows(PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7));
-
-	/* the bounds are instants, compared with the columns in the table's zone */
-	zone = ont_enter_table_zone();
 	return_rows(fcinfo, NULL, &q);
-	ont_leave_table_zone(zone);
+	ont_end_call(&call);
 	return (Datum) 0;
 }

@@ -108,11 +108,32 @@ typedef struct OntTable
 	char	   *qualified;
 } OntTable;
 
+/*
+ * ontstatus.c: every entry point's prologue and epilogue.  ont_begin_call
+ * refuses a parallel query, makes sure the settings exist and, as flags
+ * ask, refuses to write where writing is not allowed, enters the table's
+ * time zone and resolves the lifecycle's table (ontstatus.schema, else
+ * search_path); ont_end_call leaves the zone.  An error in between leaves
+ * it by transaction abort.
+ */
+#define ONT_CALL_WRITES		0x01	/* refused read-only and on a standby */
+#define ONT_CALL_ZONE		0x02	/* in the table's time zone until the end */
+#define ONT_CALL_TABLE		0x04	/* call->table: the lifecycle's table */
+
+typedef struct OntCall
+{
+	const char *name;			/* "ontstatus.start_process()", for messages */
+	OntTable	table;			/* with ONT_CALL_TABLE */
+	int			zone;			/* GUC level of the table's zone, 0: none */
+} OntCall;
+
+extern void ont_begin_call(OntCall *call, const char *name, int flags);
+extern void ont_end_call(OntCall *call);
+
 /* Receives each result row; values are of the row type's column types. */
 typedef void (*OntRowCallback) (void *arg, Datum *values, bool *nulls);
 
-/* ontstatus.c */
-extern void ont_enter(const char *function);
+
 
 /* function_support.c */
 extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
@@ -146,6 +167,7 @@ extern int32 ont_max_rows(int64 requested);
 /* the one type whose start (and stop) aborts the running ones */
 #define ONT_PATIENT_COUNT		"ONT_PATIENT_COUNT_UPDATE"
 extern bool ont_is_processing(const char *status);
+extern bool ont_is_abort(const char *status);
 extern bool ont_is_running(const char *status);
 extern void ont_check_final_status(const char *final);
 extern void ont_check_step(const char *step);

@@ -153,67 +153,68 @@ add_progress(void *arg pg_attribute_unused(), Datum *values, bool *nulls)
  * Run sql and return its rows as the
  * function's result set, whose row type the query matches column for
  * column - except the column skip (-1: none), when the declared result,
- * being version 1.0's, lacks it.  Runs in the table's time zone, so that
- * "now" and the caller's timestamptz bounds meet the columns' wall clock.
+ * being version 1.0's, lacks it.  The caller runs it in the table's time
+ * zone (ONT_CALL_ZONE), so that "now" and the caller's timestamptz bounds
+ * meet the columns' wall clock.
  */
-static Datum
+static void
 run_report(FunctionCallInfo fcinfo, const char *sql, int skip, int newer,
 		   int extra, OntRowFixup fixup, void *arg, int nargs, Oid *types,
 		   Datum *values, const char *nulls)
 {
-	int			zone;
-
 	ont_materialize(fcinfo, false);
-	zone = ont_enter_table_zone();
 	ont_spi_connect();
 	ont_spi_execute(sql, nargs, types, values, nulls, true);
 	ont_spi_rows_to_result(fcinfo, skip, newer, extra, fixup, arg);
 	ont_spi_finish();
-	ont_leave_table_zone(zone);
-	return (Datum) 0;
 }
 
 /* process_summary(since timestamptz DEFAULT NULL) */
 Datum
 ontstatus_process_summary(PG_FUNCTION_ARGS)
 {
-	OntTable	table;
+	OntCall		call;
 	Oid			types[1] = {TIMESTAMPTZOID};
 	Datum		values[1];
 
-	ont_enter("ontstatus.process_summary()");
-	ont_resolve_table(NULL, &table);
+	ont_begin_call(&call, "ontstatus.process_summary()", ONT_CALL_ZONE | ONT_CALL_TABLE);
 	if (PG_ARGISNULL(0))
-		return run_report(fcinfo, psprintf(summary_sql, table.qualified, ""), -1,
-						  0, 0, NULL, NULL, 0, NULL, NULL, NULL);
-	values[0] = PG_GETARG_DATUM(0);
-	return run_report(fcinfo,
-					  psprintf(summary_sql, table.qualified,
-							   " WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
-					  -1, 0, 0, NULL, NULL, 1, types, values, NULL);
+		run_report(fcinfo, psprintf(summary_sql, call.table.qualified, ""), -1,
+				   0, 0, NULL, NULL, 0, NULL, NULL, NULL);
+	else
+	{
+		values[0] = PG_GETARG_DATUM(0);
+		run_report(fcinfo,
+				   psprintf(summary_sql, call.table.qualified,
+							" WHERE t.start_date OPERATOR(pg_catalog.>=) $1"),
+				   -1, 0, 0, NULL, NULL, 1, types, values, NULL);
+	}
+	ont_end_call(&call);
+	return (Datum) 0;
 }
 
 /* running_processes(stuck_after interval DEFAULT '1 hour') */
 Datum
 ontstatus_running_processes(PG_FUNCTION_ARGS)
 {
-	OntTable	table;
+	OntCall		call;
 	Oid			types[2] = {INTERVALOID, REGCLASSOID};
 	Datum		values[2] = {(Datum) 0, (Datum) 0};
 	char		nulls[2] = {' ', ' '};
 
-	ont_enter("ontstatus.running_processes()");
-	ont_resolve_table(NULL, &table);
+	ont_begin_call(&call, "ontstatus.running_processes()", ONT_CALL_ZONE | ONT_CALL_TABLE);
 
 	if (PG_ARGISNULL(0))
 		nulls[0] = 'n';
 	else
 		values[0] = PG_GETARG_DATUM(0);
-	values[1] = ObjectIdGetDatum(table.relid);
-	return run_report(fcinfo,
-					  psprintf(running_sql,
-							   psprintf(ont_watching() ? RUNNING_REGISTERED : RUNNING_UNREGISTERED,
-										table.qualified)),
-					  RUNNING_STATUS_COLUMN, RUNNING_NEWER, RUNNING_EXTRA,
-					  add_progress, NULL, 2, types, values, nulls);
+	values[1] = ObjectIdGetDatum(call.table.relid);
+	run_report(fcinfo,
+			   psprintf(running_sql,
+						psprintf(ont_watching() ? RUNNING_REGISTERED : RUNNING_UNREGISTERED,
+								 call.table.qualified)),
+			   RUNNING_STATUS_COLUMN, RUNNING_NEWER, RUNNING_EXTRA,
+			   add_progress, NULL, 2, types, values, nulls);
+	ont_end_call(&call);
+	return (Datum) 0;
 }

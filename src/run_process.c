@@ -103,12 +103,31 @@ read_status(RunState *rs, bool lock)
 	return ont_read_status(&rs->now, rs->id, lock);
 }
 
+/*
+ * The bookkeeping writes, each in the table's zone (lifecycle.c's writers
+ * run in their caller's): the steps between them run in the caller's.
+ */
+
 /* finish the process with its progress at done steps */
 static void
 finish(const RunState *rs, const char *final, const char *message, int done)
 {
+	int			zone = ont_enter_table_zone();
+
 	ont_finish(&rs->now, rs->id, final, message ? pstrdup(message) : NULL,
 			   ont_format_progress(done, rs->n));
+	ont_leave_table_zone(zone);
+}
+
+/* record the progress of done steps; the row's status */
+static char *
+progress(const RunState *rs, const OntTable *table, int done)
+{
+	int			zone = ont_enter_table_zone();
+	char	   *status = ont_progress(table, rs->id, ont_format_progress(done, rs->n), NULL);
+
+	ont_leave_table_zone(zone);
+	return status;
 }
 
 /* an error for a row that is neither PROCESSING nor ABORT */
@@ -200,7 +219,7 @@ step_body(RunState *rs)
 	if (!ont_is_processing(status))
 		not_running(rs, status, "after");
 	if (i < rs->n)
-		(void) ont_progress(&rs->now, rs->id, ont_format_progress(i, rs->n), NULL);
+		(void) progress(rs, &rs->now, i);
 	else
 		finish(rs, ONT_STATUS_COMPLETED, NULL, i);
 	return false;
@@ -343,7 +362,14 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	char	   *type;
 	char	   *changed_by;
 
-	ont_enter("ontstatus.run_process()");
+	OntCall		prologue;
+	int			zone;
+
+	/*
+	 * The table is resolved, and the zone entered, by each transaction's
+	 * own writes (lifecycle.c): a call that commits cannot hold either.
+	 */
+	ont_begin_call(&prologue, "ontstatus.run_process()", 0);
 	/* before anything else: it must be able to commit */
 	if (call == NULL || call->atomic || IsTransactionBlock() || IsSubTransaction())
 		ereport(ERROR,
@@ -360,7 +386,7 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("steps must not be null")));
-	ont_prevent_writes("ontstatus.run_process()");
+	ont_prevent_writes(prologue.name);
 
 	if ((rc = SPI_connect_ext(SPI_OPT_NONATOMIC)) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed: %s", SPI_result_code_string(rc));
@@ -398,9 +424,11 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	 * row has its end_date while step 1 runs; committed at once.
 	 */
 	ont_resolve_table(NULL, &rs.table);
+	zone = ont_enter_table_zone();
 	ont_reap(&rs.table, NULL);
 	rs.id = ont_start(&rs.table, type, ont_format_progress(0, n), NULL, changed_by);
-	(void) ont_progress(&rs.table, rs.id, ont_format_progress(0, n), NULL);
+	ont_leave_table_zone(zone);
+	(void) progress(&rs, &rs.table, 0);
 	/* this session runs it: alive while connected (watch.c) */
 	ont_watch(&rs.table, rs.id);
 	commit();
