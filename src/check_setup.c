@@ -51,8 +51,6 @@
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
-#include <unistd.h>
-
 #include <libxml/parser.h>
 #include <libxml/xmlversion.h>
 
@@ -69,6 +67,7 @@ typedef struct Findings
 	ReturnSetInfo *rsinfo;
 	Oid			role;			/* InvalidOid: the role does not exist */
 	const char *role_name;		/* quoted, for hints */
+	char	   *server_zone;	/* TimeZone of the configuration files */
 } Findings;
 
 static void
@@ -615,31 +614,37 @@ check_indexes(Findings *f, const OntTable *table)
 				NULL);
 }
 
-/* TimeZone as postgresql.conf and postgresql.auto.conf set it, or NULL */
-static char *
-configured_time_zone(void)
+/*
+ * TimeZone as the configuration files set it (postgresql.conf and
+ * postgresql.auto.conf, as pg_file_settings shows them), into
+ * f->server_zone; NULL when they do not set it, or the caller may not read
+ * pg_file_settings.  Read as the caller, before a check as another role.
+ */
+typedef struct ZoneCall
 {
-	const char *files[2];
-	char	   *zone = NULL;
+	char	   *zone;
+} ZoneCall;
 
-	files[0] = ConfigFileName;
-	files[1] = DataDir ? psprintf("%s/%s", DataDir, PG_AUTOCONF_FILENAME) : NULL;
-	for (int i = 0; i < 2; i++)
-	{
-		ConfigVariable *head = NULL;
-		ConfigVariable *tail = NULL;
+static void
+zone_call(void *arg)
+{
+	ZoneCall   *call = (ZoneCall *) arg;
 
-		if (files[i] == NULL || access(files[i], R_OK) != 0)
-			continue;
-		if (ParseConfigFile(files[i], false, NULL, 0, 0, DEBUG1, &head, &tail))
-		{
-			for (ConfigVariable *v = head; v; v = v->next)
-				if (pg_strcasecmp(v->name, "timezone") == 0)
-					zone = pstrdup(v->value);
-		}
-		FreeConfigVariables(head);
-	}
-	return zone;
+	call->zone = query_text("SELECT s.setting FROM pg_catalog.pg_file_settings s"
+							" WHERE pg_catalog.lower(s.name) OPERATOR(pg_catalog.=) 'timezone'"
+							" AND s.error IS NULL ORDER BY s.applied DESC, s.seqno DESC LIMIT 1",
+							0, NULL, NULL);
+}
+
+static void
+read_configured_zone(Findings *f)
+{
+	ZoneCall	call = {NULL};
+	ErrorData  *edata = ont_try(zone_call, &call, CurrentMemoryContext);
+
+	if (edata)
+		FreeErrorData(edata);
+	f->server_zone = call.zone;
 }
 
 /* the zone the table's times are read and written in */
@@ -647,7 +652,7 @@ static void
 check_time_zone(Findings *f)
 {
 	const char *session = GetConfigOption("TimeZone", false, false);
-	char	   *server = configured_time_zone();
+	char	   *server = f->server_zone;
 
 	if (ontstatus_table_time_zone && ontstatus_table_time_zone[0])
 		finding(f, "time zone", "ok",
@@ -924,6 +929,7 @@ ontstatus_check_setup(PG_FUNCTION_ARGS)
 	f.role_name = quote_identifier(role);
 
 	ont_spi_connect();
+	read_configured_zone(&f);
 	if (OidIsValid(f.role) && f.role != caller && may_act_as(caller, f.role))
 	{
 		/*

@@ -306,9 +306,9 @@ update_process(const OntTable *table, int64 process_id, const char *status,
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-				 errmsg("process " INT64_FORMAT " was not updated: the UPDATE of %s changed no row",
-						process_id, table->qualified),
-				 errdetail("The row exists and is locked, so a BEFORE UPDATE trigger that returned NULL, or a rule, kept it from being written."),
+				 errmsg("process " INT64_FORMAT " was not updated", process_id),
+				 errdetail("The UPDATE of %s changed no row, although the row exists and is locked: a BEFORE UPDATE trigger that returned NULL, or a rule, kept it from being written.",
+						   table->qualified),
 				 errhint("Let the table's triggers and rules pass ontstatus's updates (its statements set status_cd to 'U').")));
 	ont_notify_returned(table);
 	ont_spi_finish();
@@ -376,7 +376,7 @@ ontstatus_report_progress_count(PG_FUNCTION_ARGS)
 	if (!ont_progress_valid(done, total))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid progress: %d/%d", done, total),
+				 errmsg("invalid progress \"%d/%d\"", done, total),
 				 errdetail("The step is written as PROCESSED <done>/<total>, which the i2b2 Workbench reads as two counts: 0 <= done <= total and total > 0.")));
 	return record_progress(fcinfo, &call, ont_format_progress(done, total), NULL);
 }
@@ -429,13 +429,12 @@ ont_finish(const OntTable *table, int64 process_id, const char *final,
 	if (ont_is_abort(status) && strcmp(final, ONT_STATUS_KILLED) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("process " INT64_FORMAT " was aborted: it can only become KILLED",
-						process_id),
-				 errdetail("A start of its type, or stop_processes, asked it to stop.")));
+				 errmsg("process " INT64_FORMAT " was aborted", process_id),
+				 errdetail("An aborted process can only become KILLED: a start of its type, or stop_processes, asked it to stop.")));
 	if (!ont_is_running(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("process " INT64_FORMAT " is already %s", process_id, status),
+				 errmsg("process " INT64_FORMAT " is already \"%s\"", process_id, status),
 				 errdetail("Only a PROCESSING or ABORT process can be finished.")));
 
 	update_process(table, process_id, final, step, fit_message(table, message));
@@ -586,7 +585,7 @@ ontstatus_watch_process(PG_FUNCTION_ARGS)
 	if (!ont_is_processing(status))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("process " INT64_FORMAT " is %s, not PROCESSING", process_id, status),
+				 errmsg("process " INT64_FORMAT " is \"%s\", not PROCESSING", process_id, status),
 				 errdetail("Only a running process is watched.")));
 	ont_watch(table, process_id);
 	ont_end_call(&call);

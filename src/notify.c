@@ -124,16 +124,16 @@ notify_process(const char *schema, const char *process_id, const char *type,
 	if (buf.len >= ONT_PAYLOAD_MAX)
 	{
 		ereport(WARNING,
-				(errmsg("ontstatus: process %s not announced: the payload is too long",
-						process_id ? process_id : "(null)")));
+				(errmsg("process %s was not announced", process_id ? process_id : "(null)"),
+				 errdetail("The notification payload would exceed %d bytes.", ONT_PAYLOAD_MAX)));
 		return;
 	}
 	usage = DatumGetFloat8(DirectFunctionCall1(pg_notification_queue_usage, (Datum) 0));
 	if (usage > ONT_QUEUE_MAX_USAGE)
 	{
 		ereport(WARNING,
-				(errmsg("ontstatus: process %s not announced: the notification queue is %.0f%% full",
-						process_id ? process_id : "(null)", usage * 100),
+				(errmsg("process %s was not announced", process_id ? process_id : "(null)"),
+				 errdetail("The notification queue is %.0f%% full.", usage * 100),
 				 errhint("A session that listens without reading holds the queue.")));
 		return;
 	}

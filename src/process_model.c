@@ -89,8 +89,8 @@ check_code(const char *value, const char *const *allowed, const char *what,
 		appendStringInfo(&list, "%s%s", i ? ", " : "", allowed[i]);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown %s: \"%s\"", what, value),
-			 errdetail("Allowed: %s%s.", list.data, more ? more : "")));
+			 errmsg("unknown %s \"%s\"", what, value),
+			 errdetail("The allowed values are %s%s.", list.data, more ? more : "")));
 }
 
 /* an error unless final is a status a process may end with */
@@ -123,15 +123,15 @@ ont_first_step(const char *type)
 		if (process_types[i].first_step == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("process type %s never runs", type),
+					 errmsg("process type \"%s\" never runs", type),
 					 errdetail("The ONT cell records ONT_ADD_CONCEPT, ONT_EDIT_CONCEPT and ONT_DELETE_CONCEPT as COMPLETED when they happen."),
 					 errhint("Start ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT or ONT_SYNCALL_CRC_CONCEPT.")));
 		return process_types[i].first_step;
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown process_type_cd: \"%s\"", type),
-			 errdetail("Allowed: ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT, ONT_SYNCALL_CRC_CONCEPT.")));
+			 errmsg("unknown process_type_cd \"%s\"", type),
+			 errdetail("The allowed values are ONT_PATIENT_COUNT_UPDATE, ONT_UPDATE_CRC_CONCEPT and ONT_SYNCALL_CRC_CONCEPT.")));
 	return NULL;				/* keep the compiler quiet */
 }
 

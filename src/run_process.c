@@ -137,11 +137,10 @@ not_running(const RunState *rs, const char *status, const char *when)
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 status ?
-			 errmsg("process " INT64_FORMAT " is %s: ontstatus.run_process() stops %s step %d of %d",
-					rs->id, status, when, rs->current, rs->n) :
-			 errmsg("process " INT64_FORMAT " no longer exists: ontstatus.run_process() stops %s step %d of %d",
-					rs->id, when, rs->current, rs->n),
-			 errdetail("Only a PROCESSING process runs its steps; something else ended it.")));
+			 errmsg("process " INT64_FORMAT " is \"%s\"", rs->id, status) :
+			 errmsg("process " INT64_FORMAT " no longer exists", rs->id),
+			 errdetail("ontstatus.run_process() stops %s step %d of %d: only a PROCESSING process runs its steps, and something else ended it.",
+					   when, rs->current, rs->n)));
 }
 
 /*
@@ -310,9 +309,10 @@ record_failure_row(RunState *rs, const char *message)
 	if (edata)
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
-				 errmsg("ontstatus.run_process() could not record the failure of step %d of %d in process " INT64_FORMAT ": %s",
-						rs->current, rs->n, rs->id, edata->message),
-				 errdetail("The row of %s keeps what it had.", rs->table.qualified)));
+				 errmsg("ontstatus.run_process() could not record the failure of step %d of %d in process " INT64_FORMAT,
+						rs->current, rs->n, rs->id),
+				 errdetail("Writing the record failed with \"%s\"; the row of %s keeps what it had.",
+						   edata->message, rs->table.qualified)));
 	AtEOXact_GUC(false, nestlevel);
 }
 

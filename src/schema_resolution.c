@@ -268,8 +268,8 @@ lookup_schema(const char *value, const OntRequest *req)
 	if (len <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
-				 errmsg("ont_db_lookup names an invalid schema for project %s: \"%s\"",
-						req->project_id, value),
+				 errmsg("invalid schema name \"%s\" in ont_db_lookup for project \"%s\"",
+						value, req->project_id),
 				 errdetail("c_db_fullschema must be a plain SQL identifier, optionally followed by a dot.")));
 
 	folded = downcase_truncate_identifier(value, len, false);

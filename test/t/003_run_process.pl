@@ -166,7 +166,7 @@ my $row_holder = session($node);
 send_sql($row_holder, qq{BEGIN; SELECT 1 FROM ont_process_status WHERE process_id = $bounded_id FOR UPDATE; \\echo row locked});
 wait_for($row_holder, qr/^row locked$/m);
 wait_for($runner, qr/^finished bounded$/m);
-like($runner->{err}, qr/WARNING:  55P03: ontstatus\.run_process\(\) could not record the failure of step 1 of 1 in process $bounded_id: canceling statement due to lock timeout/,
+like($runner->{err}, qr/WARNING:  55P03: ontstatus\.run_process\(\) could not record the failure of step 1 of 1 in process $bounded_id\nDETAIL:  Writing the record failed with "canceling statement due to lock timeout"/,
 	'the record waited no longer than statement_timeout, and says it could not be written');
 like($runner->{err}, qr/ERROR:  57014: canceling statement due to statement timeout/,
 	'the step\'s own error is raised, not the record\'s');
