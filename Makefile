@@ -44,7 +44,11 @@ endif
 # PostgreSQL's headers are not -Wextra clean; -isystem keeps their warnings
 # out of ours.  make test builds with WERROR=-Werror, so a new warning in our
 # code fails the suite.
-PG_CPPFLAGS = -isystem $(includedir_server) -isystem $(includedir_internal) $(XML2_CFLAGS)
+# the majors tested at every change (test/matrix/tested-majors), which
+# check_setup reports against
+ONT_TESTED_MAJORS := $(shell sed -n '/^[0-9]/p' test/matrix/tested-majors)
+PG_CPPFLAGS = -isystem $(includedir_server) -isystem $(includedir_internal) $(XML2_CFLAGS) \
+	-DONT_TESTED_MAJORS='"$(ONT_TESTED_MAJORS)"'
 PG_CFLAGS = -Wextra $(WERROR)
 SHLIB_LINK = $(XML2_LIBS)
 

@@ -59,8 +59,10 @@ PG_FUNCTION_INFO_V1(ontstatus_check_setup);
 /* rows past which the README's indexes pay */
 #define INDEX_ADVICE_ROWS 5000
 
-/* the majors make matrix builds and tests */
-static const int tested_majors[] = {13, 15, 18};
+/* the majors tested at every change: test/matrix/tested-majors, via the Makefile */
+#ifndef ONT_TESTED_MAJORS
+#error "ONT_TESTED_MAJORS (test/matrix/tested-majors) is defined by the Makefile"
+#endif
 
 typedef struct Findings
 {
@@ -206,6 +208,8 @@ check_versions(Findings *f)
 									   0, NULL, NULL);
 	int			major = PG_VERSION_NUM / 10000;
 	bool		tested = false;
+	char	   *list = pstrdup(ONT_TESTED_MAJORS);
+	StringInfoData listed;
 
 	if (installed && available && strcmp(installed, available) != 0)
 		finding(f, "versions", "warn",
@@ -216,12 +220,17 @@ check_versions(Findings *f)
 				psprintf("ontstatus %s, the version this server has", installed ? installed : "?"),
 				NULL);
 
-	for (size_t i = 0; i < lengthof(tested_majors); i++)
-		tested |= tested_majors[i] == major;
+	initStringInfo(&listed);
+	for (char *tok = strtok(list, " "); tok; tok = strtok(NULL, " "))
+	{
+		tested |= atoi(tok) == major;
+		appendStringInfo(&listed, "%s%s", listed.len ? ", " : "", tok);
+	}
 	finding(f, "versions", tested ? "ok" : "warn",
 			psprintf("PostgreSQL %s (major %d) %s", PG_VERSION, major,
 					 tested ? "is one ontstatus is tested on" :
-					 "is not one ontstatus is tested on (13, 15, 18): run its suite (make test with this server's pg_config) before relying on it"),
+					 psprintf("is not one ontstatus is tested on (%s): run its suite (make test with this server's pg_config) before relying on it",
+							  listed.data)),
 			NULL);
 	finding(f, "versions", "ok",
 			psprintf("libxml2 %s (built against %s)", dotted(xmlParserVersion),

@@ -61,6 +61,13 @@ case $? in
 	*) failed=$((failed + 1)) ;;
 esac
 
+# the tested majors said once: check_setup's list, make matrix's, the README's
+if test/majors-check.sh; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
 # every SQL example of README.md and docs/, against an i2b2 site
 pg_virtualenv -t -v 15 test/doctest/run.sh
 case $? in
