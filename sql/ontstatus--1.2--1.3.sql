@@ -18,3 +18,15 @@ COMMENT ON TABLE @extschema@.process_watch IS
 
 COMMENT ON FUNCTION @extschema@.watch_process(bigint) IS
 'Register the PROCESSING process process_id (of the table the lifecycle finds) as run by this session, as run_process registers its own: running_processes then shows alive = false once the session is gone, and reap_processes ends it. Watching it again changes nothing; a process another live session runs is refused at once (55P03). Rolled back with the transaction; finish_process ends the watch.';
+
+-- the table a request reads, for a DBA (and check_setup's question)
+CREATE FUNCTION @extschema@.resolve_table(
+	project_id text DEFAULT NULL,
+	domain text DEFAULT NULL,
+	user_name text DEFAULT NULL)
+RETURNS regclass
+AS 'MODULE_PATHNAME', 'ontstatus_resolve_table'
+LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.resolve_table(text, text, text) IS
+'The ont_process_status table a get_ont_process_status request naming project_id, from i2b2 domain domain and user user_name, reads - through the hive''s lookup table by the ONT cell''s rules, else ontstatus.schema or search_path, as without a project (and as the lifecycle and reports read). Resolved by the requests'' own code, with the caller''s rights and settings; its errors are the requests''.';

@@ -266,3 +266,15 @@ COMMENT ON FUNCTION @extschema@.watch_process(bigint) IS
 
 COMMENT ON FUNCTION @extschema@.reap_processes() IS
 'Mark every registered process whose session is gone as ERROR (KILLED when it was aborted), with its last step and a message naming the session; returns their process_ids. Processes ontstatus does not run are never touched.';
+
+-- the table a request reads, for a DBA (and check_setup's question)
+CREATE FUNCTION @extschema@.resolve_table(
+	project_id text DEFAULT NULL,
+	domain text DEFAULT NULL,
+	user_name text DEFAULT NULL)
+RETURNS regclass
+AS 'MODULE_PATHNAME', 'ontstatus_resolve_table'
+LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.resolve_table(text, text, text) IS
+'The ont_process_status table a get_ont_process_status request naming project_id, from i2b2 domain domain and user user_name, reads - through the hive''s lookup table by the ONT cell''s rules, else ontstatus.schema or search_path, as without a project (and as the lifecycle and reports read). Resolved by the requests'' own code, with the caller''s rights and settings; its errors are the requests''.';

@@ -117,6 +117,36 @@ FROM (VALUES
   ('empty project_id: search_path',  'i2b2demo', 'demo',  '')
 ) AS t(label, d, u, p);
 
+-- resolve_table names the table each of those requests reads, or fails as
+-- it fails (the first row's message names the schema, as ask answers)
+CREATE FUNCTION regress.resolved(domain text, username text, project text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  answer text;
+BEGIN
+  EXECUTE format('SELECT coalesce(message, ''row '' || process_id) FROM %s ORDER BY process_id LIMIT 1',
+                 ontstatus.resolve_table(project, domain, username)) INTO answer;
+  RETURN answer;
+EXCEPTION WHEN OTHERS THEN
+  RETURN 'ERROR: ' || SQLERRM;
+END $$;
+SELECT count(*) AS cases, count(*) FILTER (WHERE a.answer LIKE r || '%') AS agree,
+       count(*) FILTER (WHERE r LIKE 'ERROR:%') AS errors
+FROM (VALUES
+  ('i2b2demo', 'alice', 'Demo'), ('i2b2demo', 'demo', 'Demo'), ('i2b2demo', 'ALICE', 'Demo'),
+  ('I2B2Demo', 'demo', 'Demo'), ('i2b2demo', 'demo', 'DEMO'), ('i2b2demo', 'demo', '/Demo/'),
+  ('i2b2demo', NULL, 'Demo'), ('i2b2demo', 'demo', 'Demo2/Team'), ('i2b2demo', 'demo', 'Demo2/Other'),
+  ('i2b2demo', 'demo', 'Deep/A/B'), ('i2b2demo', 'demo', 'Demo2'), ('i2b2demo', 'demo', 'Demo9'),
+  ('i2b2demo', 'bob', 'Demo9'), ('i2b2demo', 'demo', '@'), ('i2b2demo', 'bob', '@'),
+  ('nohive', 'demo', 'Demo'), ('otherhive', 'demo', 'Demo9'), (NULL, 'demo', 'Demo'),
+  ('i2b2demo', 'demo', 'Evil'), ('i2b2demo', 'demo', 'Quoted'), ('i2b2demo', 'demo', 'Spaces'),
+  ('i2b2demo', 'demo', 'DotOnly'), ('i2b2demo', 'demo', 'Gone'), ('i2b2demo', 'demo', 'Empty'),
+  ('i2b2demo', 'demo', NULL), ('i2b2demo', 'demo', '')
+) AS t(d, u, p),
+LATERAL regress.ask(d, u, p) AS a, LATERAL regress.resolved(d, u, p) AS r;
+SELECT ontstatus.resolve_table('Demo', 'i2b2demo', 'alice') AS alice_reads,
+       ontstatus.resolve_table('Demo2/Team', 'i2b2demo') AS team_reads;
+
 -- the hostile value executed nothing
 SELECT to_regclass('regress.victim') IS NOT NULL AS victim_still_there;
 

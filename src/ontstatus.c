@@ -38,6 +38,7 @@ bool		ontstatus_fast_path = true;
 PG_FUNCTION_INFO_V1(ontstatus_get_ont_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_find_process_status);
+PG_FUNCTION_INFO_V1(ontstatus_resolve_table);
 
 /*
  * Define the settings.  Normally at load time; but a library first loaded
@@ -335,4 +336,27 @@ ontstatus_find_process_status(PG_FUNCTION_ARGS)
 	return_rows(fcinfo, NULL, &q);
 	ont_end_call(&call);
 	return (Datum) 0;
+}
+
+/*
+ * resolve_table(project_id, domain, user_name) returns regclass: the table
+ * a request naming that project from that domain and user reads (without a
+ * project, the lifecycle's), found by the requests' own code with the
+ * caller's rights and settings; its errors are the requests' errors.
+ */
+Datum
+ontstatus_resolve_table(PG_FUNCTION_ARGS)
+{
+	OntRequest	req;
+	OntTable	table;
+	OntCall		call;
+
+	ont_begin_call(&call, "ontstatus.resolve_table()", 0);
+	memset(&req, 0, sizeof(req));
+	req.project_id = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	req.security_domain = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	req.security_username = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ont_resolve_table(&req, &table);
+	ont_end_call(&call);
+	PG_RETURN_OID(table.relid);
 }
