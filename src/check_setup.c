@@ -29,6 +29,16 @@
  * A hint is SQL that fixes the finding, naming only objects role_name
  * can use, or NULL.
  *
+ * Why C and not a PL/pgSQL function a DBA could read with \sf: the check
+ * must run as another role without letting that role's objects run with
+ * the caller's rights, which takes SetUserIdAndSecContext with
+ * SECURITY_RESTRICTED_OPERATION (a SQL function can only SET ROLE, and
+ * the role's planted code, running after it, could RESET ROLE back to the
+ * session's superuser); and each
+ * check must be a subtransaction that a planted object cannot escape.  The
+ * table a request reads is answered by the requests' own C code, which SQL
+ * can call as ontstatus.resolve_table().
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
