@@ -6,9 +6,12 @@
 #   make stress  pgbench, memory growth and a minute of fuzzing on each
 #                tested libxml2 (2.9 and 2.15)
 #   make bench   throughput against built-in XML and a plain SELECT
-#   make matrix  the suite on PostgreSQL 13, 15 and 18, and on 18 built
-#                against libxml2 2.15 (builds 13, 18 and libxml2 2.15 from
-#                Debian's source packages once, into /var/cache)
+#   make matrix  the suite on PostgreSQL 13, 15 and 18, on 18 built
+#                against libxml2 2.15, and on 18 with assertions and
+#                USE_VALGRIND (builds 13, 18, libxml2 2.15 and 18+cassert
+#                from Debian's source packages once, into /var/cache)
+#   make valgrind  the pg_regress and isolation suites against a server
+#                under valgrind, on 18+cassert (also part of make stress)
 #   make         just build (PGXS), make install, make installcheck as usual
 
 EXTENSION = ontstatus
@@ -72,7 +75,7 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps demo test stress fuzz bench matrix
+.PHONY: deps demo test stress fuzz valgrind bench matrix
 
 deps:
 	test/install-deps.sh
@@ -97,6 +100,10 @@ stress: deps
 fuzz: deps
 	XML2_CONFIG="$(XML2_CONFIG)" test/fuzz/run.sh
 
+# the suite under valgrind's memcheck on PostgreSQL 18+cassert (USE_VALGRIND)
+valgrind: deps
+	test/valgrind/run.sh
+
 # ontstatus vs built-in XML vs plain SELECT (BENCH_SECONDS, BENCH_REPS, BENCH_SIZES)
 bench: deps
 	$(MAKE) all
@@ -104,6 +111,6 @@ bench: deps
 	bench/run.sh
 
 # the whole suite on every supported configuration
-# (ONTSTATUS_PG_MAJORS="13 15 18 18+libxml2-2.15")
+# (ONTSTATUS_PG_MAJORS="13 15 18 18+libxml2-2.15 18+cassert")
 matrix: deps
 	test/matrix/run.sh

@@ -4,7 +4,13 @@
 # machine.  A configuration MAJOR+libxml2-SERIES (18+libxml2-2.15) builds
 # that libxml2 first (build-libxml2.sh) and configures PostgreSQL against
 # it, with an rpath, so that the server and ontstatus load the same
-# libxml2 and never the system's.
+# libxml2 and never the system's.  A configuration MAJOR+cassert
+# (18+cassert) is the same source built for finding bugs rather than for
+# speed: assertions on (--enable-cassert, so a failed Assert() in
+# PostgreSQL or in ontstatus is a TRAP: and an abort), debug symbols, and
+# USE_VALGRIND, so that memory contexts tell valgrind which palloc'd chunks
+# are allocated (make valgrind, test/valgrind/run.sh); PostgreSQL's
+# valgrind suppressions are kept as PREFIX/valgrind.supp.
 #
 # Debian 12 ships only 15; the upstream sources of other majors are in
 # Debian's archive as source packages.  They are fetched with a private
@@ -22,12 +28,14 @@ set -euo pipefail
 # Makefile, so PostgreSQL's build must not see them.
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 
-config=${1:?usage: build-pg.sh MAJOR or MAJOR+libxml2-SERIES}
+config=${1:?usage: build-pg.sh MAJOR, MAJOR+libxml2-SERIES or MAJOR+cassert}
 major=${config%%+*}
 libxml2=""
+cassert=""
 case $config in
 	*+libxml2-*) libxml2=${config#*+libxml2-} ;;
-	*+*) echo "build-pg.sh: unknown configuration $config (MAJOR or MAJOR+libxml2-SERIES)" >&2
+	*+cassert) cassert=1 ;;
+	*+*) echo "build-pg.sh: unknown configuration $config (MAJOR, MAJOR+libxml2-SERIES or MAJOR+cassert)" >&2
 		exit 2 ;;
 esac
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
@@ -117,8 +125,19 @@ if [ -n "$libxml2" ]; then
 		PKG_CONFIG_PATH="$xml2_prefix/lib/pkgconfig"
 		LDFLAGS="-Wl,-rpath,$xml2_prefix/lib")
 fi
+debug_opts=()
+if [ -n "$cassert" ]; then
+	# -O1, not -O0: under valgrind every instruction costs tens of times
+	# its native time, and -O0 code runs many more of them (every variable
+	# kept in memory); -O1 still inlines little (-finline-small-functions
+	# comes with -O2), so a stack names the functions of the source, and
+	# -fno-omit-frame-pointer keeps stacks whole where unwind information
+	# is missing.  PGXS builds ontstatus with these CFLAGS too (and -Werror
+	# holds at -O1: no maybe-uninitialized warning there).
+	debug_opts=(--enable-cassert --enable-debug CFLAGS="-O1 -g -fno-omit-frame-pointer" CPPFLAGS="-DUSE_VALGRIND")
+fi
 env "${xml_env[@]}" ./configure --prefix="$prefix" --with-libxml --enable-tap-tests --without-icu \
-	--with-system-tzdata=/usr/share/zoneinfo --without-readline >"$work/configure.log" 2>&1 ||
+	--with-system-tzdata=/usr/share/zoneinfo --without-readline "${debug_opts[@]}" >"$work/configure.log" 2>&1 ||
 	fail configure "$work/configure.log"
 make -j"$(nproc)" >"$work/make.log" 2>&1 || fail make "$work/make.log"
 make install >"$work/install.log" 2>&1 || fail install "$work/install.log"
@@ -135,6 +154,13 @@ if [ -n "$libxml2" ]; then
 	# the whole output first: grep -q would close the pipe on ldd (pipefail)
 	ldd "$prefix/bin/postgres" >"$work/ldd.log" 2>&1 || true
 	grep -q "$xml2_prefix/lib/libxml2" "$work/ldd.log" || fail "libxml2-link" "$work/ldd.log"
+fi
+if [ -n "$cassert" ]; then
+	# the source tree is temporary: its suppressions go with the build
+	install -m 644 src/tools/valgrind.supp "$prefix/valgrind.supp" ||
+		fail "valgrind.supp" "$work/install.log"
+	grep -q "define USE_ASSERT_CHECKING 1" "$("$prefix/bin/pg_config" --includedir-server)/pg_config.h" ||
+		fail "cassert" "$work/configure.log"
 fi
 touch "$prefix/.complete"
 make_readable

@@ -2,12 +2,16 @@
 # make matrix: the whole suite (pg_regress, isolation, TAP) on each
 # supported configuration, built and tested on every change: PostgreSQL 13,
 # 15 and 18 with Debian 12's libxml2 2.9.14, and PostgreSQL 18 with libxml2
-# 2.15 ("18+libxml2-2.15"), the parser of current distributions
-# (ONTSTATUS_PG_MAJORS).  15 is Debian 12's own; 13, 18 and libxml2 2.15
-# are built once from Debian's source packages into /var/cache/ontstatus-pg
-# (build-pg.sh, build-libxml2.sh).  Each configuration gets a copy of the
-# tree, a -Werror build and install against its pg_config (and its
-# libxml2), and a throwaway server of its own.
+# 2.15 ("18+libxml2-2.15"), the parser of current distributions, and
+# PostgreSQL 18 with assertions and USE_VALGRIND ("18+cassert"), where a
+# failed Assert() in the server or in ontstatus fails the run
+# (ONTSTATUS_PG_MAJORS).  15 is Debian 12's own; 13, 18, 18+cassert and
+# libxml2 2.15 are built once from Debian's source packages into
+# /var/cache/ontstatus-pg (build-pg.sh, build-libxml2.sh).  Each
+# configuration gets a copy of the tree, a -Werror build and install
+# against its pg_config (and its libxml2), and a throwaway server of its
+# own; any server log of the suite (that server's, the TAP nodes') that
+# shows a backend terminated by a signal or an assertion's "TRAP:" fails it.
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any failure.
 set -uo pipefail
 # started by make matrix, by .ci/run or by hand: the builds below are this
@@ -15,7 +19,7 @@ set -uo pipefail
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 cd "$(dirname "$0")/../.."
 top=$(pwd)
-majors=${ONTSTATUS_PG_MAJORS:-"13 15 18 18+libxml2-2.15"}
+majors=${ONTSTATUS_PG_MAJORS:-"13 15 18 18+libxml2-2.15 18+cassert"}
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
 mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 logs=$top/test/results/matrix
@@ -31,9 +35,15 @@ for config in $majors; do
 	xml2_make=()
 	xml2_prefix=""
 	name="PostgreSQL $major"
+	# each configuration's server on a port of its own: 54300 + major, 50
+	# more with a libxml2 of its own, 100 more with assertions
+	port_offset=0
 	case $config in
 		*+libxml2-*) xml2_prefix=$cache/libxml2-${config#*+libxml2-}
-			xml2_make=(XML2_CONFIG="$xml2_prefix/bin/xml2-config") ;;
+			xml2_make=(XML2_CONFIG="$xml2_prefix/bin/xml2-config")
+			port_offset=50 ;;
+		*+cassert) name="$name (assertions, USE_VALGRIND)"
+			port_offset=100 ;;
 	esac
 	echo "== $config"
 	start=$(date +%s)
@@ -87,7 +97,7 @@ for config in $majors; do
 	chown -R postgres: "$work" 2>/dev/null || true
 
 	# a server of this version on a free port, its socket in the work dir
-	port=$((54300 + major + ${#xml2_make[@]} * 50))
+	port=$((54300 + major + port_offset))
 	log=$logs/installcheck-$config.log
 	run_as bash -c '
 		set -u
@@ -116,12 +126,24 @@ for config in $majors; do
 		else
 			echo "doctest .. FAILED"; grep -v "^ok - " doctest.log; rc=1
 		fi
-		crashed=$(grep -ls "terminated by signal" "'"$work"'/server.log" tmp_check/log/*.log)
-		[ -n "$crashed" ] && { echo "=== a backend crashed: $crashed"; rc=1; }
-		pg_ctl -D "'"$work"'/data" -m fast stop >/dev/null
+		# a crash, or a failed assertion ("TRAP:" and an abort, which the
+		# postmaster reports as a signal, unless it failed one itself), in
+		# any server log: this server and the TAP nodes
+		crashed=$(grep -ls -e "terminated by signal" -e "TRAP:" "'"$work"'/server.log" tmp_check/log/*.log)
+		if [ -n "$crashed" ]; then
+			echo "=== a backend crashed or failed an assertion: $crashed"
+			grep -h -B2 -A5 -e "terminated by signal" -e "TRAP:" $crashed | head -100
+			rc=1
+		fi
+		# a server that does not stop (seen after a failed assertion) must
+		# not outlive its directory, holding the port
+		pg_ctl -D "'"$work"'/data" -m fast stop >/dev/null ||
+			{ echo "=== the server did not stop: stopped in immediate mode"; rc=1
+			pg_ctl -D "'"$work"'/data" -m immediate stop >/dev/null; }
 		exit $rc
 	' >"$log" 2>&1
 	rc=$?
+	cp "$work/server.log" "$logs/server-$config.log" 2>/dev/null
 
 	# pg_regress says "test x ... ok" before 16 and "ok 1 - x" (TAP) after
 	p=$(grep -cE "^(test .*\.\.\. ok|ok +[0-9]+ +[-+] )" "$log")

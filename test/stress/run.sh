@@ -4,7 +4,9 @@
 # big responses (up to and past 1 GB, 1.2 GB of memory) against a
 # cluster of their own, whose log must show no crash, then FUZZ_SECONDS
 # (default 60) of libFuzzer on the request parser, against Debian 12's
-# libxml2 2.9.14 and again against libxml2 2.15.
+# libxml2 2.9.14 and again against libxml2 2.15, and last the pg_regress
+# and isolation suites against a server under valgrind (make valgrind, on
+# the matrix's PostgreSQL 18+cassert: after make matrix, from its cache).
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,6 +36,10 @@ if test/matrix/build-libxml2.sh 2.15 &&
 else
 	failed=$((failed + 1))
 fi
+
+# the suite under valgrind's memcheck (test/valgrind/run.sh; about 8
+# minutes, plus 3 to 4 to build 18+cassert where make matrix has not)
+if test/valgrind/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo
 echo "$passed passed, $failed failed"
