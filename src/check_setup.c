@@ -311,12 +311,19 @@ check_lookup(Findings *f, const char *project_id, Oid lookup_relid,
 	tt = SPI_tuptable;
 	if (rows == 0)
 	{
+		/* the row to add names the site's domain: the only one it has */
+		char	   *domain = query_text(psprintf("SELECT pg_catalog.min(CAST(l.c_domain_id AS pg_catalog.text))"
+												 " FROM %s l HAVING pg_catalog.count(DISTINCT l.c_domain_id) OPERATOR(pg_catalog.=) 1",
+												 lookup),
+										0, NULL, NULL);
+
 		finding(f, "table", "fail",
 				psprintf("no row of %s maps project %s (nor its parents, nor the hive's \"@\"): requests for it get an ERROR response (could not locate hive)",
 						 lookup, project_id),
-				schema == NULL ? NULL :
-				psprintf("INSERT INTO %s (c_domain_id, c_project_path, c_owner_id, c_db_fullschema, c_db_datasource, c_db_servertype, c_db_nicename) VALUES ('<your i2b2 domain>', %s, '@', %s, 'java:/OntologyDemoDS', 'POSTGRESQL', 'Metadata');",
-						 lookup, quote_literal_cstr(psprintf("%s/", project_id)),
+				schema == NULL || domain == NULL ? NULL :
+				psprintf("INSERT INTO %s (c_domain_id, c_project_path, c_owner_id, c_db_fullschema, c_db_datasource, c_db_servertype, c_db_nicename) VALUES (%s, %s, '@', %s, 'java:/OntologyDemoDS', 'POSTGRESQL', 'Metadata');",
+						 lookup, quote_literal_cstr(domain),
+						 quote_literal_cstr(psprintf("%s/", project_id)),
 						 quote_literal_cstr(schema)));
 		return;
 	}
