@@ -1,7 +1,8 @@
 -- make bench, in the backend: what one get_ont_process_status by
 -- process_id costs, as the i2b2 Workbench polls it (its 2.5 KB envelope,
--- bench/workbench_request.xml) and as a bare 80-byte request, read by the
--- fast path and by libxml2 (ontstatus.fast_path = off), against what
+-- bench/workbench_request.xml, with LF line ends and with CR LF as the
+-- Workbench on Windows sends it) and as a bare 80-byte request, read by
+-- the fast path and by libxml2 (ontstatus.fast_path = off), against what
 -- PostgreSQL's own DOM parse of the envelope (xmlparse) and a plain SELECT
 -- of the row cost.  Each variant makes :calls calls for one id (a
 -- variable of its own, so that no array access or string building is
@@ -33,9 +34,11 @@ DECLARE
   n bigint := (SELECT count(*) FROM ont_process_status);
   id bigint := 1 + 7919 % n;
   envelope text := replace(env, 'PROCESS_ID', id::text);
+  envelope_crlf text := replace(envelope, E'\n', E'\r\n');
   bare text := '<get_ont_process_status><process_id>' || id || '</process_id></get_ont_process_status>';
-  variants text[] := ARRAY['envelope, fast path', 'envelope, libxml2', 'bare, fast path',
-                           'bare, libxml2', 'xmlparse(envelope)', 'SELECT by id'];
+  variants text[] := ARRAY['envelope, fast path', 'envelope, libxml2',
+                           'envelope CR LF, fast path', 'envelope CR LF, libxml2',
+                           'bare, fast path', 'bare, libxml2', 'xmlparse(envelope)', 'SELECT by id'];
   t0 timestamptz;
   r text;
   x xml;
@@ -46,6 +49,8 @@ BEGIN
     PERFORM set_config('ontstatus.fast_path', r, true);
     IF (xpath('//ontology_process_status/process_id/text()',
               ontstatus.get_ont_process_status(envelope)))[1]::text IS DISTINCT FROM id::text
+       OR (xpath('//ontology_process_status/process_id/text()',
+                 ontstatus.get_ont_process_status(envelope_crlf)))[1]::text IS DISTINCT FROM id::text
        OR (xpath('//ontology_process_status/process_id/text()',
                  ontstatus.get_ont_process_status(bare)))[1]::text IS DISTINCT FROM id::text THEN
       RAISE EXCEPTION 'a request does not find its row (ontstatus.fast_path = %)', r;
@@ -59,6 +64,8 @@ BEGIN
         CASE r
           WHEN 'envelope, fast path', 'envelope, libxml2' THEN
             x := ontstatus.get_ont_process_status(envelope);
+          WHEN 'envelope CR LF, fast path', 'envelope CR LF, libxml2' THEN
+            x := ontstatus.get_ont_process_status(envelope_crlf);
           WHEN 'bare, fast path', 'bare, libxml2' THEN
             x := ontstatus.get_ont_process_status(bare);
           WHEN 'xmlparse(envelope)' THEN
@@ -87,5 +94,7 @@ SELECT round((SELECT us FROM m WHERE variant = 'envelope, fast path') /
              (SELECT us FROM m WHERE variant = 'bare, libxml2'), 2) AS "envelope / bare (libxml2)",
        round((SELECT us FROM m WHERE variant = 'envelope, libxml2') /
              (SELECT us FROM m WHERE variant = 'envelope, fast path'), 2) AS "envelope: libxml2 / fast path",
+       round((SELECT us FROM m WHERE variant = 'envelope CR LF, libxml2') /
+             (SELECT us FROM m WHERE variant = 'envelope CR LF, fast path'), 2) AS "CR LF: libxml2 / fast path",
        round((SELECT us FROM m WHERE variant = 'envelope, fast path') /
              (SELECT us FROM m WHERE variant = 'SELECT by id'), 2) AS "envelope / SELECT";

@@ -6,8 +6,9 @@
  *	  (make matrix), and every difference in between is a version check in
  *	  this file.
  *
- * Used by the request parser and by the fuzz harness and replay in
- * test/fuzz, which link the parser alone: libxml2 and libc only here.
+ * Used by libxml2's reading of a request (request_libxml2.c) and by the
+ * fuzz harness and replay in test/fuzz, which link the parser alone:
+ * libxml2 and libc only here.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,7 +37,7 @@ typedef xmlErrorPtr OntXmlErrorPtr;
  * itself).  Up to 2.12 they only cleared the unstructured callbacks, which
  * the parser leaves unset anyway: without them every version behaves
  * alike.  IGNORE_ENC: the caller passes UTF-8, whatever the declaration
- * says.  No NOENT, DTDLOAD, DTDATTR or HUGE: see request_parser.c.
+ * says.  No NOENT, DTDLOAD, DTDATTR or HUGE: see request_libxml2.c.
  */
 #define ONT_XML_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_IGNORE_ENC)
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * ontstatus.c
- *	  Settings and the SQL-callable entry points of ontstatus.
+ *	  The module, the call prologue every entry point begins with, and the
+ *	  query entry points.
  *
  * Three SQL functions, one path: each reduces its input to an
  * OntStatusQuery, names the table through ont_resolve_table and runs
@@ -19,8 +20,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/xml.h"
 
@@ -30,98 +29,15 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 #endif
 
-char	   *ontstatus_schema = NULL;
-char	   *ontstatus_lookup_table = NULL;
-int			ontstatus_max_request_bytes = 1024 * 1024;
-bool		ontstatus_fast_path = true;
-
 PG_FUNCTION_INFO_V1(ontstatus_get_ont_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_find_process_status);
 PG_FUNCTION_INFO_V1(ontstatus_resolve_table);
 
-/*
- * Define the settings.  Normally at load time; but a library first loaded
- * while a parallel query runs (a PARALLEL SAFE function of the user's
- * calling ours) is in parallel mode, where the values the session already
- * gave our settings could not be applied: each would be lost, with a
- * WARNING, for the rest of the session.  Then this waits for the first
- * call outside parallel mode (ont_enter), and the values are kept.
- */
-static bool settings_defined = false;
-
-static void
-define_settings(void)
-{
-	settings_defined = true;
-	DefineCustomStringVariable("ontstatus.schema",
-							   "Schema that holds the ont_process_status table.",
-							   "A schema name in SQL syntax (folded to lower case unless quoted); when empty, the first ont_process_status on search_path is used.",
-							   &ontstatus_schema,
-							   "",
-							   PGC_USERSET,
-							   0,
-							   ont_check_schema, NULL, NULL);
-
-	DefineCustomStringVariable("ontstatus.lookup_table",
-							   "Table that maps i2b2 projects to metadata schemas (the hive's ont_db_lookup).",
-							   "Used when a request names a project and the caller can read the table; empty disables the lookup.",
-							   &ontstatus_lookup_table,
-							   "i2b2hive.ont_db_lookup",
-							   PGC_USERSET,
-							   0,
-							   ont_check_lookup_table, NULL, NULL);
-
-	DefineCustomStringVariable("ontstatus.table_time_zone",
-							   "Time zone in which ont_process_status's timestamp columns are written: the ONT cell's JVM zone.",
-							   "Any value TimeZone accepts; empty means the session's TimeZone.",
-							   &ontstatus_table_time_zone,
-							   "",
-							   PGC_USERSET,
-							   0,
-							   ont_check_table_time_zone, NULL, NULL);
-
-	/*
-	 * SUSET: the limit protects the server from its callers, so they must
-	 * not be able to raise it.
-	 */
-	DefineCustomIntVariable("ontstatus.max_request_bytes",
-							"Largest request, in bytes, that ontstatus parses.",
-							"Checked before any parsing.",
-							&ontstatus_max_request_bytes,
-							1024 * 1024,
-							1024,
-							MaxAllocSize / 2,
-							PGC_SUSET,
-							GUC_UNIT_BYTE,
-							NULL, NULL, NULL);
-
-	/*
-	 * USERSET: either reader gives the same answer (test/fuzz proves it
-	 * input by input); off is for measuring the difference, or for ruling
-	 * the fast path out.
-	 */
-	DefineCustomBoolVariable("ontstatus.fast_path",
-							 "Reads requests of the common shape without libxml2.",
-							 "Off sends every request through libxml2, which reads anything else anyway.",
-							 &ontstatus_fast_path,
-							 true,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("ontstatus");
-#else
-	EmitWarningsOnPlaceholders("ontstatus");
-#endif
-}
-
 void
 _PG_init(void)
 {
-	if (!IsInParallelMode())
-		define_settings();
+	ont_define_settings();
 }
 
 static void
@@ -244,7 +160,7 @@ ontstatus_get_ont_process_status(PG_FUNCTION_ARGS)
  * subtransactions nor the table's time zone can be set, and a worker may
  * lack the session's settings.  A refusal, rather than rows from the wrong
  * table or in the wrong zone.  Outside parallel mode, makes sure the
- * settings are defined (define_settings).  Then what flags ask for, in
+ * settings are defined (ont_define_settings).  Then what flags ask for, in
  * this order: the refusal to write, the zone, the table.
  */
 void
@@ -259,8 +175,7 @@ ont_begin_call(OntCall *call, const char *name, int flags)
 				 errmsg("%s cannot run in a parallel query", name),
 				 errdetail("It was called from a function declared PARALLEL SAFE or PARALLEL RESTRICTED; in a parallel query it could not use the session's ontstatus settings and the table's time zone."),
 				 errhint("Declare the function that calls it PARALLEL UNSAFE.")));
-	if (!settings_defined)
-		define_settings();
+	ont_define_settings();
 	if (flags & ONT_CALL_WRITES)
 		ont_prevent_writes(name);
 	if (flags & ONT_CALL_ZONE)

@@ -140,15 +140,15 @@ extern void ont_materialize(FunctionCallInfo fcinfo, bool scalar);
 extern void ont_prevent_writes(const char *function);
 extern ErrorData *ont_try(void (*body) (void *arg), void *arg, MemoryContext errcxt);
 
-/* settings (ontstatus.c) */
+/* settings.c */
 extern char *ontstatus_schema;
 extern char *ontstatus_lookup_table;
+extern char *ontstatus_table_time_zone;
 extern int	ontstatus_max_request_bytes;
 extern bool ontstatus_fast_path;
+extern void ont_define_settings(void);
 
 /* table_zone.c */
-extern char *ontstatus_table_time_zone;
-extern bool ont_check_table_time_zone(char **newval, void **extra, GucSource source);
 extern int	ont_enter_table_zone(void);
 extern void ont_leave_table_zone(int nestlevel);
 
@@ -242,8 +242,6 @@ typedef struct OntLookupRow
 extern bool ont_lookup_row(const char *table, const OntRequest *req, OntLookupRow *row);
 extern bool ont_role_can_read(Oid role, Oid relid);
 extern ArrayType *ont_project_levels(const char *project_id);
-extern bool ont_check_lookup_table(char **newval, void **extra, GucSource source);
-extern bool ont_check_schema(char **newval, void **extra, GucSource source);
 
 /* status_query.c */
 extern uint64 ont_run_query(const OntTable *table, const OntStatusQuery *q,

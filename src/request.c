@@ -3,8 +3,10 @@
  * request.c
  *	  From request text to OntRequest and OntStatusQuery, inside the backend.
  *
- * request_parser.c knows XML and nothing of PostgreSQL; this file supplies
- * what it cannot: the size limit, the conversion between the server
+ * The request's guards and readers (request_parser.h: request_guards.c,
+ * request_fast_path.c, request_libxml2.c, and the grammar in
+ * request_parser.c) know XML and nothing of PostgreSQL; this file supplies
+ * what they cannot: the size limit, the conversion between the server
  * encoding and UTF-8, libxml2 set-up through pg_xml_init, SQLSTATEs, and
  * the placing of request times in the session's time zone.
  *
@@ -32,12 +34,11 @@ to_server_encoding(char *s)
 }
 
 /*
- * Run the parser: the fast path first, which needs nothing of libxml2;
- * when it declines, libxml2, set up as the backend requires, its objects
+ * Read a request with libxml2, set up as the backend requires, its objects
  * freed even when an error escapes (out of memory in libxml2's error
  * handler, for instance).
  *
- * The parser gives libxml2 its own error handler for the parse, so what
+ * The reader gives libxml2 its own error handler for the parse, so what
  * libxml2 says about the request never reaches pg_xml_init's handler, which
  * would report warnings to the client and the log with the request quoted:
  * only the parser's cleaned messages leave.  What still reaches
@@ -48,39 +49,26 @@ to_server_encoding(char *s)
  * which is what pg_xml_done asserts.
  */
 static bool
-parse_guarded(const char *utf8, size_t len, OntRequest *req)
+read_with_libxml2(const char *utf8, size_t len, const OntGuardVerdict *verdict,
+				  OntRequest *req)
 {
 	PgXmlErrorContext *xmlerrcxt;
 	OntParseState *state;
 	bool		ok;
 
 	/*
-	 * The parser records its libxml2 objects in *state, which PG_CATCH
+	 * The reader records its libxml2 objects in *state, which PG_CATCH
 	 * reads after a longjmp.  A local of this function changed after
 	 * setjmp would be indeterminate there unless volatile; the state lives
 	 * in palloc'd memory instead, and the pointer to it is set before
 	 * PG_TRY and never changed.
 	 */
 	state = palloc0(sizeof(OntParseState));
-	if (ontstatus_fast_path)
-		ok = ont_parse_request_mode(utf8, len, req, state, palloc_no_oom, NULL,
-									ONT_PARSE_FAST);
-	else
-		state->declined = true;
-	if (!state->declined)
-	{
-		elog(DEBUG2, "ontstatus: request of %zu bytes %s", len,
-			 state->fast_path ? "read by the fast path" : "refused before parsing");
-		pfree(state);
-		return ok;
-	}
-	elog(DEBUG2, "ontstatus: request of %zu bytes read by libxml2", len);
-
 	xmlerrcxt = pg_xml_init(PG_XML_STRICTNESS_WELLFORMED);
 	PG_TRY();
 	{
-		ok = ont_parse_request_mode(utf8, len, req, state, palloc_no_oom, NULL,
-									ONT_PARSE_LIBXML2);
+		ok = ont_read_request_libxml2(utf8, len, verdict, req, state,
+									  palloc_no_oom, NULL);
 		if (pg_xml_error_occurred(xmlerrcxt))
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -100,6 +88,41 @@ parse_guarded(const char *utf8, size_t len, OntRequest *req)
 }
 
 /*
+ * Run the parser: the guards, once; then the fast path, which needs
+ * nothing of libxml2; when it declines (or ontstatus.fast_path is off),
+ * libxml2.  Which of them read the request, and how many guard passes it
+ * took (one, whoever read it), DEBUG2 says.
+ */
+static bool
+parse_request(const char *utf8, size_t len, OntRequest *req)
+{
+	OntGuardVerdict verdict;
+	unsigned long passes = ont_guard_passes();
+	bool		ok;
+
+	if (!ont_guard_request(utf8, len, req, &verdict))
+	{
+		elog(DEBUG2, "ontstatus: request of %zu bytes refused before parsing", len);
+		ok = false;
+	}
+	else if (ontstatus_fast_path &&
+			 ont_read_request_fast(utf8, len, &verdict, req, palloc_no_oom,
+								   NULL) == ONT_FAST_READ)
+	{
+		elog(DEBUG2, "ontstatus: request of %zu bytes read by the fast path", len);
+		ok = req->error == ONT_OK;
+	}
+	else
+	{
+		elog(DEBUG2, "ontstatus: request of %zu bytes read by libxml2", len);
+		ok = read_with_libxml2(utf8, len, &verdict, req);
+	}
+	elog(DEBUG2, "ontstatus: guard passes over the request: %lu",
+		 ont_guard_passes() - passes);
+	return ok;
+}
+
+/*
  * Parse a request.  Never raises an error for bad input: returns false with
  * req->error set, and whatever header fields were read before the problem
  * (in the server encoding), so that an ERROR response can still echo them.
@@ -115,11 +138,10 @@ ont_request_from_text(const char *buf, size_t len, OntRequest *req)
 	{
 		memset(req, 0, sizeof(*req));
 		req->error = ONT_ERR_TOO_LARGE;
-		snprintf(req->errmsg, sizeof(req->errmsg),
-				 "request is too large: %zu bytes", len);
+		snprintf(req->errmsg, sizeof(req->errmsg), "request is too large");
 		snprintf(req->errdetail, sizeof(req->errdetail),
-				 "ontstatus.max_request_bytes is %d.",
-				 ontstatus_max_request_bytes);
+				 "The request is %zu bytes; ontstatus.max_request_bytes is %d.",
+				 len, ontstatus_max_request_bytes);
 		return false;
 	}
 
@@ -130,7 +152,7 @@ ont_request_from_text(const char *buf, size_t len, OntRequest *req)
 	if (utf8 != buf)
 		len = strlen(utf8);
 
-	ok = parse_guarded(utf8, len, req);
+	ok = parse_request(utf8, len, req);
 
 	/*
 	 * Convert every string to the server encoding.  A character the server
@@ -193,10 +215,18 @@ ont_request_raise(const OntRequest *req)
 			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
 			break;
 	}
+	/*
+	 * The parser links without the backend, so it composes its messages
+	 * itself (in PostgreSQL's style); only a detail that is libxml2's own
+	 * text is reported as internal.
+	 */
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg_internal("%s", req->errmsg),
-			 req->errdetail[0] ? errdetail_internal("%s", req->errdetail) : 0));
+			 errmsg("%s", req->errmsg),
+			 req->errdetail[0] == '\0' ? 0 :
+			 req->errdetail_is_libxml2 ?
+			 errdetail_internal("%s", req->errdetail) :
+			 errdetail("%s", req->errdetail)));
 	pg_unreachable();
 }
 
@@ -207,8 +237,8 @@ ont_max_rows(int64 requested)
 	if (requested < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_rows must not be negative: " INT64_FORMAT, requested),
-				 errdetail("Zero means the default of %d rows.",
+				 errmsg("invalid max_rows: \"" INT64_FORMAT "\"", requested),
+				 errdetail("max_rows must be zero (the default of %d rows) or positive.",
 						   ONT_DEFAULT_MAX_ROWS)));
 	if (requested == 0)
 		return ONT_DEFAULT_MAX_ROWS;
@@ -248,7 +278,8 @@ datetime_to_timestamptz(const OntDateTime *dt, const char *what)
 		!IS_VALID_TIMESTAMP(result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s out of range", what)));
+				 errmsg("value for %s is out of range", what),
+				 errdetail("The time is outside the range of timestamp with time zone.")));
 	return result;
 }
 

@@ -6,37 +6,44 @@
  * Every client sends the same few kilobytes of plain XML: an optional XML
  * declaration, elements with a few attributes, namespace declarations and
  * prefixes, text with the odd predefined entity or character reference,
- * perhaps comments and white space.  For that shape this file delivers the
- * same events libxml2's SAX2 parse delivers (request_events.h) - elements
- * with their namespace URIs and attributes, text, ends - to the one request
- * grammar in request_parser.c, in a fraction of libxml2's time: no parser
- * context, no dictionary, no copies.
+ * perhaps comments and white space, and line ends of LF or, from Windows,
+ * CR LF.  For that shape this file delivers the same events libxml2's SAX2
+ * parse delivers (request_events.h) - elements with their namespace URIs
+ * and attributes, text, ends - to the one request grammar in
+ * request_parser.c, in a fraction of libxml2's time: no parser context, no
+ * dictionary, no copies.
  *
  * It judges nothing.  Whatever it is not certain to read exactly as libxml2
- * does, it declines, and request_parser.c then starts over with libxml2,
- * which stays the reference and the judge of every refusal.  So a request
- * it reads to the end is well-formed and namespace-well-formed by libxml2's
- * lights, and the only errors left are those the grammar raised about
- * values, the same whoever read them.  Declined, among others: a DOCTYPE,
- * CDATA, a processing instruction (the XML declaration aside, and that only
- * as version 1.0, encoding UTF-8, standalone yes or no), a carriage return
- * anywhere (libxml2 normalises line ends), a name that is not ASCII or
- * longer than FAST_MAX_NAME, an entity other than the five predefined, a
- * character reference to something that is not an XML Char, '&', '<' or a
- * tab or newline in an attribute value (libxml2 normalises those), two
- * attributes of one element with the same local name, a namespace name
- * that is not a plain absolute "scheme://host/path" URI (libxml2 checks
- * URIs), the xml and xmlns prefixes used or declared, an undeclared prefix,
- * text outside the root element, a request over FAST_MAX_BYTES - and
- * anything malformed.  test/fuzz/fuzz_fast_path.c checks, input by input,
- * that what this file reads libxml2 reads the same.
+ * does, it declines, and the caller then reads the request with libxml2
+ * (request_libxml2.c), which stays the reference and the judge of every
+ * refusal.  So a request it reads to the end is well-formed and
+ * namespace-well-formed by libxml2's lights, and the only errors left are
+ * those the grammar raised about values, the same whoever read them.
+ * Declined, among others: a DOCTYPE, CDATA, a processing instruction (the
+ * XML declaration aside, and that only as version 1.0, encoding UTF-8,
+ * standalone yes or no), a name that is not ASCII or longer than
+ * FAST_MAX_NAME, an entity other than the five predefined, a character
+ * reference to something that is not an XML Char, '&', '<' or a tab, LF
+ * or CR in an attribute value (libxml2 normalises those), two attributes
+ * of one element with the same local name, a namespace name that is not a
+ * plain absolute "scheme://host/path" URI (libxml2 checks URIs), the xml
+ * and xmlns prefixes used or declared, an undeclared prefix, text outside
+ * the root element, a request over FAST_MAX_BYTES, a request with a
+ * character that is not an XML Char anywhere - and anything malformed.
+ * Line ends are read as XML reads them (xml_chars.h): CR LF and a lone CR
+ * are white space in markup and LF in text.  test/fuzz/fuzz_request.c
+ * checks, input by input, that what this file reads libxml2 reads the
+ * same.
  *
- * Like request_parser.c it uses libc only (and libxml2's xmlChar type), so
- * the fuzz harnesses link it alone.  The guards the caller does not run
- * for a request read here to the end, whose verdicts this file knows: the
- * UTF-8 check's (plain_char_len declines any byte that is not), the
- * attribute pre-scan's (read_start_tag counts what it counts) and the
- * namespace count's (count_xmlns).
+ * It reads only requests the guards (request_guards.c) passed, and relies
+ * on what they learnt: the text is UTF-8 without NUL, and, when their
+ * verdict says so, every character is an XML Char - so it never looks at
+ * a character other than ASCII.  It checks none of the guards' limits
+ * itself, but for the room it has (ONT_MAX_ATTRIBUTES attributes of a
+ * tag, ONT_MAX_NAMESPACES declarations in scope), where it declines.
+ *
+ * Like the rest of the parser it uses libc only (and libxml2's xmlChar
+ * type), so the fuzz harness links it alone.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,6 +52,8 @@
 #include <strings.h>
 
 #include "request_events.h"
+#include "request_parser.h"
+#include "xml_chars.h"
 
 /* i2b2 requests are a few KB; anything larger is for libxml2 */
 #define FAST_MAX_BYTES (64 * 1024)
@@ -92,8 +101,8 @@ typedef struct Reader
 {
 	const unsigned char *p;
 	const unsigned char *end;
-	ParseCtx   *pc;
-	const bool *stopped;		/* the grammar's: a handler cut us short */
+	OntReading *rd;
+	const bool *stopped;		/* the grammar's: it cut the reading short */
 	Binding		bindings[ONT_MAX_NAMESPACES + 1];
 	int			nbindings;
 	OpenElement open[FAST_MAX_OPEN];
@@ -101,71 +110,23 @@ typedef struct Reader
 	/* NUL-terminated copies of names and URIs the grammar compares */
 	char		arena[FAST_ARENA];
 	size_t		arena_used;
-	/* occurrences of "xmlns" in the bytes read: the namespace guard's count */
-	int			xmlns;
 } Reader;
 
 /*
- * Classes of ASCII bytes, looked up rather than computed: the reader
- * spends most of its time asking them.
+ * The loops over bytes below keep their position in a local: a byte read
+ * through r->p might, as far as the compiler knows, be r->p itself, which
+ * it would then store and load again at every byte.
  */
-#define C_SPACE		0x01		/* ' ', tab, newline (not '\r': declined) */
-#define C_NAME_START 0x02		/* ASCII letters, '_' */
-#define C_NAME		0x04		/* and digits, '-', '.' */
-#define C_TEXT		0x08		/* character data taken as it is */
-#define C_VALUE		0x10		/* attribute value bytes taken as they are */
-
-static unsigned char byte_class[256];
-static bool byte_class_ready = false;
-
-static void
-init_byte_class(void)
-{
-	for (int c = 0x20; c < 0x80; c++)
-	{
-		/* 'x' goes the slow way, where "xmlns" is counted */
-		if (c != '<' && c != '&' && c != ']' && c != 'x')
-			byte_class[c] |= C_TEXT;
-		if (c != '<' && c != '&' && c != 'x')
-			byte_class[c] |= C_VALUE;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
-			byte_class[c] |= C_NAME_START | C_NAME;
-		if ((c >= '0' && c <= '9') || c == '-' || c == '.')
-			byte_class[c] |= C_NAME;
-	}
-	byte_class['\t'] |= C_SPACE | C_TEXT;
-	byte_class['\n'] |= C_SPACE | C_TEXT;
-	byte_class[' '] |= C_SPACE;
-	/* set last: the flag may be read without a lock by another thread */
-	byte_class_ready = true;
-}
-
-static inline bool
-is_space(unsigned char c)
-{
-	return (byte_class[c] & C_SPACE) != 0;
-}
-
-static inline bool
-is_name_start(unsigned char c)
-{
-	return (byte_class[c] & C_NAME_START) != 0;
-}
-
-static inline bool
-is_name_char(unsigned char c)
-{
-	return (byte_class[c] & C_NAME) != 0;
-}
-
 static int
 skip_spaces(Reader *r)
 {
 	const unsigned char *start = r->p;
+	const unsigned char *p = start;
 
-	while (r->p < r->end && is_space(*r->p))
-		r->p++;
-	return (int) (r->p - start);
+	while (p < r->end && xml_is_space(*p))
+		p++;
+	r->p = p;
+	return (int) (p - start);
 }
 
 /*
@@ -186,25 +147,47 @@ looking_at_n(const Reader *r, const char *s, size_t n)
 	return true;
 }
 
-static bool
-span_is(const unsigned char *s, int len, const char *t)
+/*
+ * Are the n bytes at a those at b?  Names and prefixes are short: compared
+ * in place, eight bytes at a time, rather than by a call of memcmp.
+ */
+static inline bool
+same_bytes(const unsigned char *a, const unsigned char *b, int n)
 {
-	return (size_t) len == strlen(t) && memcmp(s, t, len) == 0;
+	for (; n >= 8; a += 8, b += 8, n -= 8)
+	{
+		uint64_t	x;
+		uint64_t	y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; n > 0; a++, b++, n--)
+		if (*a != *b)
+			return false;
+	return true;
 }
 
+/* Is the span s of len bytes the string literal t? */
+#define span_is(s, len, t) \
+	((size_t) (len) == sizeof(t) - 1 && memcmp((s), (t), sizeof(t) - 1) == 0)
+
 /* An ASCII NCName, at most FAST_MAX_NAME bytes; its length, 0 if none. */
-static int
+static inline int
 read_ncname(Reader *r)
 {
 	const unsigned char *start = r->p;
+	const unsigned char *p = start;
 
-	if (r->p >= r->end || !is_name_start(*r->p))
+	if (p >= r->end || !xml_is_ncname_start(*p))
 		return 0;
-	while (r->p < r->end && is_name_char(*r->p))
-		r->p++;
-	if (r->p - start > FAST_MAX_NAME)
+	p = xml_ncname_end(p + 1, r->end);
+	r->p = p;
+	if (p - start > FAST_MAX_NAME)
 		return 0;
-	return (int) (r->p - start);
+	return (int) (p - start);
 }
 
 static bool
@@ -233,45 +216,6 @@ read_qname(Reader *r, QName *q)
 	}
 	/* a second colon: not a QName */
 	return !(r->p < r->end && *r->p == ':');
-}
-
-/*
- * Length of the character at p if it is an XML Char libxml2 passes through
- * unchanged; 0 otherwise (NUL and the other C0 controls but tab and
- * newline, U+FFFE, U+FFFF, and bytes that are not UTF-8: the caller leaves
- * checking the encoding to this reader for the requests it reads).
- */
-static int
-plain_char_len(const unsigned char *p, const unsigned char *end)
-{
-	if (*p < 0x80)
-		return (*p >= 0x20 || *p == '\t' || *p == '\n') ? 1 : 0;
-	if (*p == 0xEF && end - p >= 3 && p[1] == 0xBF &&
-		(p[2] == 0xBE || p[2] == 0xBF))
-		return 0;
-	return ont_utf8_len(p, end);
-}
-
-/*
- * Count "xmlns" at p, as the namespace guard counts it in the raw bytes.
- * Every byte of a request read here is in a name, text, a value or a
- * comment, and the word cannot straddle two of them (it is all letters,
- * and each ends at a byte that is not), so counting within each as it is
- * read gives the guard's count; the caller then need not run it.
- */
-static inline void
-count_xmlns(Reader *r, const unsigned char *p)
-{
-	if (r->end - p >= 5 && memcmp(p, "xmlns", 5) == 0)
-		r->xmlns++;
-}
-
-static void
-count_xmlns_in(Reader *r, const unsigned char *s, int len)
-{
-	for (int i = 0; i + 5 <= len; i++)
-		if (s[i] == 'x' && memcmp(s + i, "xmlns", 5) == 0)
-			r->xmlns++;
 }
 
 static char *
@@ -303,12 +247,12 @@ plain_namespace_name(const unsigned char *s, int len)
 		return false;
 	if (len == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
 		return false;
-	while (i < len && (is_name_char(s[i]) || s[i] == '+') && s[i] != '_')
+	while (i < len && (xml_is_ncname_char(s[i]) || s[i] == '+') && s[i] != '_')
 		i++;
 	if (len - i < 3 || memcmp(s + i, "://", 3) != 0)
 		return false;
 	i += 3;
-	for (host = i; i < len && (is_name_char(s[i]) && s[i] != '_'); i++)
+	for (host = i; i < len && (xml_is_ncname_char(s[i]) && s[i] != '_'); i++)
 		;
 	if (i == host)
 		return false;
@@ -317,7 +261,7 @@ plain_namespace_name(const unsigned char *s, int len)
 	if (s[i] != '/')
 		return false;
 	for (; i < len; i++)
-		if (!is_name_char(s[i]) && s[i] != '/' && s[i] != '~')
+		if (!xml_is_ncname_char(s[i]) && s[i] != '/' && s[i] != '~')
 			return false;
 	return true;
 }
@@ -328,47 +272,39 @@ lookup_prefix(const Reader *r, const unsigned char *prefix, int prefix_len)
 {
 	for (int i = r->nbindings - 1; i >= 0; i--)
 		if (r->bindings[i].prefix_len == prefix_len &&
-			memcmp(r->bindings[i].prefix, prefix, prefix_len) == 0)
+			same_bytes(r->bindings[i].prefix, prefix, prefix_len))
 			return r->bindings[i].uri;
 	return NULL;
 }
 
-/* A quoted attribute value, r->p at its quote. */
+/*
+ * A quoted attribute value, r->p at its quote: characters taken as they
+ * are, the other quote among them.  libxml2 expands '&' and turns tab, LF
+ * and CR into spaces: declined.
+ */
 static bool
 read_att_value(Reader *r, const unsigned char **value, int *len)
 {
 	unsigned char quote;
 	const unsigned char *start;
+	const unsigned char *p;
 
 	if (r->p >= r->end || (*r->p != '"' && *r->p != '\''))
 		return false;
-	quote = *r->p++;
-	start = r->p;
-	while (r->p < r->end && *r->p != quote)
+	quote = *r->p;
+	start = r->p + 1;
+	for (p = start;; p++)
 	{
-		int			n;
-
-		if (byte_class[*r->p] & C_VALUE)
-		{
-			r->p++;
-			continue;
-		}
-		if (*r->p == 'x')
-		{
-			count_xmlns(r, r->p);
-			r->p++;
-			continue;
-		}
-		/* libxml2 expands '&' and turns tab and newline into spaces */
-		if (*r->p < 0x80 || (n = plain_char_len(r->p, r->end)) == 0)
+		if ((p = xml_find_class(p, r->end, XC_VALUE_STOP)) == r->end)
 			return false;
-		r->p += n;
+		if (*p == quote)
+			break;
+		if (*p != '"' && *p != '\'')
+			return false;
 	}
-	if (r->p >= r->end)
-		return false;
 	*value = start;
-	*len = (int) (r->p - start);
-	r->p++;
+	*len = (int) (p - start);
+	r->p = p + 1;
 	return true;
 }
 
@@ -379,7 +315,7 @@ end_element(Reader *r)
 
 	r->nbindings = e->nbindings;
 	r->arena_used = e->arena_used;
-	ont_event_end(r->pc);
+	ont_event_end(r->rd);
 }
 
 /*
@@ -406,7 +342,6 @@ read_start_tag(Reader *r)
 	e = &r->open[r->depth];
 	e->qname = tag;
 	e->qname_len = (int) (r->p - tag);
-	count_xmlns_in(r, tag, e->qname_len);
 	e->nbindings = r->nbindings;
 	e->arena_used = r->arena_used;
 
@@ -423,8 +358,6 @@ read_start_tag(Reader *r)
 		}
 		if (spaces == 0 || !read_qname(r, &a.name))
 			return false;
-		count_xmlns_in(r, a.name.prefix ? a.name.prefix : a.name.local,
-					   (int) (r->p - (a.name.prefix ? a.name.prefix : a.name.local)));
 		skip_spaces(r);
 		if (!looking_at(r, "="))
 			return false;
@@ -460,7 +393,7 @@ read_start_tag(Reader *r)
 				return false;
 			for (int i = 0; i < nattrs; i++)
 				if (attrs[i].name.local_len == a.name.local_len &&
-					memcmp(attrs[i].name.local, a.name.local, a.name.local_len) == 0)
+					same_bytes(attrs[i].name.local, a.name.local, a.name.local_len))
 					return false;
 			attrs[nattrs++] = a;
 			continue;
@@ -469,7 +402,7 @@ read_start_tag(Reader *r)
 		/* a namespace declaration: one per prefix in a tag */
 		for (int i = e->nbindings; i < r->nbindings; i++)
 			if (r->bindings[i].prefix_len == a.name.prefix_len &&
-				memcmp(r->bindings[i].prefix, a.name.prefix, a.name.prefix_len) == 0)
+				same_bytes(r->bindings[i].prefix, a.name.prefix, a.name.prefix_len))
 				return false;
 		if (r->nbindings == ONT_MAX_NAMESPACES + 1)
 			return false;
@@ -482,8 +415,8 @@ read_start_tag(Reader *r)
 	}
 
 	/*
-	 * What the attribute pre-scan counts, which the caller does not run
-	 * for a request read here: more is refused by it, so libxml2's to read.
+	 * What the attribute pre-scan counts (an '=' each): the guards refused
+	 * more, so this holds for every request read here.
 	 */
 	if (nattrs + (r->nbindings - e->nbindings) > ONT_MAX_ATTRIBUTES)
 		return false;
@@ -530,7 +463,7 @@ read_start_tag(Reader *r)
 	}
 
 	r->depth++;
-	ont_event_start(r->pc, (const xmlChar *) local, (const xmlChar *) uri,
+	ont_event_start(r->rd, (const xmlChar *) local, (const xmlChar *) uri,
 					nattrs, sax);
 	if (empty && !*r->stopped)
 		end_element(r);
@@ -545,12 +478,11 @@ read_end_tag(Reader *r)
 	const unsigned char *name = r->p + 2;
 
 	r->p = name;
-	if (r->end - name < e->qname_len || memcmp(name, e->qname, e->qname_len) != 0)
+	if (r->end - name < e->qname_len || !same_bytes(name, e->qname, e->qname_len))
 		return false;
 	r->p += e->qname_len;
-	if (r->p < r->end && (is_name_char(*r->p) || *r->p == ':'))
+	if (r->p < r->end && xml_is_name_char(*r->p))
 		return false;
-	count_xmlns_in(r, name, e->qname_len);
 	skip_spaces(r);
 	if (!looking_at(r, ">"))
 		return false;
@@ -559,31 +491,18 @@ read_end_tag(Reader *r)
 	return true;
 }
 
-/* A comment, r->p at its "<!--": no "--" inside, every character plain. */
+/* A comment, r->p at its "<!--": no "--" inside. */
 static bool
 skip_comment(Reader *r)
 {
-	r->p += 4;
-	while (r->p < r->end)
-	{
-		int			n;
+	bool		closed;
+	const unsigned char *after = xml_comment_end(r->p + 4, r->end,
+												 FAST_MAX_BYTES, &closed);
 
-		if (*r->p == '-' && r->end - r->p >= 2 && r->p[1] == '-')
-		{
-			if (r->end - r->p >= 3 && r->p[2] == '>')
-			{
-				r->p += 3;
-				return true;
-			}
-			return false;
-		}
-		if (*r->p == 'x')
-			count_xmlns(r, r->p);
-		if ((n = plain_char_len(r->p, r->end)) == 0)
-			return false;
-		r->p += n;
-	}
-	return false;
+	if (after == NULL || !closed)
+		return false;
+	r->p = after;
+	return true;
 }
 
 /*
@@ -601,9 +520,7 @@ read_reference(Reader *r)
 	}			predefined[] = {
 		{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""}, {"&apos;", "'"}
 	};
-	uint32_t	c = 0;
-	int			ndigits = 0;
-	bool		hex;
+	uint32_t	c;
 	unsigned char utf8[4];
 	int			n;
 
@@ -615,103 +532,59 @@ read_reference(Reader *r)
 			memcmp(r->p, predefined[i].ref, len) == 0)
 		{
 			r->p += len;
-			ont_event_text(r->pc, (const xmlChar *) predefined[i].ch, 1);
+			ont_event_text(r->rd, (const xmlChar *) predefined[i].ch, 1);
 			return true;
 		}
 	}
-	if (!looking_at(r, "&#"))
+	if (!looking_at(r, "&#") || (n = xml_char_ref(r->p, r->end, &c)) == 0 ||
+		!xml_is_char(c))
 		return false;
-	r->p += 2;
-	hex = looking_at(r, "x");
-	if (hex)
-		r->p++;
-	for (; r->p < r->end && *r->p != ';'; r->p++)
-	{
-		unsigned char d = *r->p;
-		int			v;
-
-		if (d >= '0' && d <= '9')
-			v = d - '0';
-		else if (hex && d >= 'a' && d <= 'f')
-			v = d - 'a' + 10;
-		else if (hex && d >= 'A' && d <= 'F')
-			v = d - 'A' + 10;
-		else
-			return false;
-		if (++ndigits > (hex ? 6 : 7))
-			return false;
-		c = c * (hex ? 16 : 10) + v;
-	}
-	if (r->p >= r->end || ndigits == 0)
-		return false;
-	r->p++;
-	/* Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF] */
-	if (!(c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
-		  (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF)))
-		return false;
-	if (c < 0x80)
-	{
-		utf8[0] = (unsigned char) c;
-		n = 1;
-	}
-	else if (c < 0x800)
-	{
-		utf8[0] = 0xC0 | (c >> 6);
-		utf8[1] = 0x80 | (c & 0x3F);
-		n = 2;
-	}
-	else if (c < 0x10000)
-	{
-		utf8[0] = 0xE0 | (c >> 12);
-		utf8[1] = 0x80 | ((c >> 6) & 0x3F);
-		utf8[2] = 0x80 | (c & 0x3F);
-		n = 3;
-	}
-	else
-	{
-		utf8[0] = 0xF0 | (c >> 18);
-		utf8[1] = 0x80 | ((c >> 12) & 0x3F);
-		utf8[2] = 0x80 | ((c >> 6) & 0x3F);
-		utf8[3] = 0x80 | (c & 0x3F);
-		n = 4;
-	}
-	ont_event_text(r->pc, utf8, n);
+	r->p += n;
+	n = xml_utf8_encode(c, utf8);
+	ont_event_text(r->rd, utf8, n);
 	return true;
 }
 
-/* Character data up to the next '<' or '&': plain characters, no "]]>". */
+/*
+ * Character data up to the next '<' or '&', no "]]>"; a line end (CR LF,
+ * or a lone CR) delivered as LF, as XML reads it.
+ */
 static bool
 read_text(Reader *r)
 {
 	const unsigned char *start = r->p;
+	const unsigned char *p = start;
+	/* white space between elements, mostly: read, but not delivered */
+	bool		keep = ont_reading_keeps_text(r->rd);
 
-	while (r->p < r->end && *r->p != '<' && *r->p != '&')
+	for (; (p = xml_find_class(p, r->end, XC_TEXT_STOP)) < r->end; p++)
 	{
-		int			n;
-
-		if (byte_class[*r->p] & C_TEXT)
+		if (*p == '<' || *p == '&')
+			break;
+		if (*p == ']')
 		{
-			r->p++;
-			continue;
-		}
-		if (*r->p == ']')
-		{
-			if (r->end - r->p >= 3 && r->p[1] == ']' && r->p[2] == '>')
+			if (r->end - p >= 3 && p[1] == ']' && p[2] == '>')
 				return false;
-			r->p++;
 			continue;
 		}
-		if (*r->p == 'x')
-		{
-			count_xmlns(r, r->p);
-			r->p++;
-			continue;
-		}
-		if ((n = plain_char_len(r->p, r->end)) == 0)
+		if (*p != '\r')
 			return false;
-		r->p += n;
+		if (!keep)
+			continue;
+		/* the text so far, then LF: the one that follows, or one for CR */
+		ont_event_text(r->rd, start, (int) (p - start));
+		start = p + 1;
+		if ((r->end - p < 2 || p[1] != '\n') && !*r->stopped)
+			ont_event_text(r->rd, (const xmlChar *) "\n", 1);
+		if (*r->stopped)
+		{
+			r->p = start;
+			return true;
+		}
 	}
-	ont_event_text(r->pc, start, (int) (r->p - start));
+	r->p = p;
+	if (keep)
+		ont_event_text(r->rd, start, (int) (p - start));
 	return true;
 }
 
@@ -762,26 +635,22 @@ read_xml_declaration(Reader *r)
 	}
 }
 
-bool
-ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
+/* The reading itself: false when it declines. */
+static bool
+fast_read(const char *buf, size_t len, OntReading *rd)
 {
 	Reader		r;
 	bool		seen_root = false;
 
-	if (len > FAST_MAX_BYTES)
-		return false;
-	if (!byte_class_ready)
-		init_byte_class();
 	r.p = (const unsigned char *) buf;
 	r.end = r.p + len;
-	r.pc = pc;
-	r.stopped = ont_event_stopped_flag(pc);
+	r.rd = rd;
+	r.stopped = &rd->stopped;
 	r.nbindings = 0;
 	r.depth = 0;
 	r.arena_used = 0;
-	r.xmlns = 0;
 
-	if (looking_at(&r, "<?xml") && r.end - r.p > 5 && is_space(r.p[5]) &&
+	if (looking_at(&r, "<?xml") && r.end - r.p > 5 && xml_is_space(r.p[5]) &&
 		!read_xml_declaration(&r))
 		return false;
 
@@ -793,13 +662,12 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 		{
 			/* before and after the root element: white space, comments */
 			skip_spaces(&r);
-			/* more is the namespace guard's to refuse */
 			if (r.p == r.end)
-				return seen_root && r.xmlns <= ONT_MAX_NAMESPACES;
+				return seen_root;
 			if (looking_at(&r, "<!--"))
 				ok = skip_comment(&r);
 			else if (seen_root || *r.p != '<' || r.end - r.p < 2 ||
-					 !is_name_start(r.p[1]))
+					 !xml_is_ncname_start(r.p[1]))
 				return false;
 			else
 			{
@@ -817,7 +685,7 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 			ok = read_end_tag(&r);
 		else if (looking_at(&r, "<!--"))
 			ok = skip_comment(&r);
-		else if (r.end - r.p >= 2 && is_name_start(r.p[1]))
+		else if (r.end - r.p >= 2 && xml_is_ncname_start(r.p[1]))
 			ok = read_start_tag(&r);
 		else
 			return false;
@@ -826,4 +694,25 @@ ont_fast_read(const char *buf, size_t len, ParseCtx *pc)
 		if (*r.stopped)
 			return true;
 	}
+}
+
+OntFastResult
+ont_read_request_fast(const char *buf, size_t len,
+					  const OntGuardVerdict *verdict, OntRequest *req,
+					  OntAllocFn alloc, void *alloc_arg)
+{
+	OntReading	rd;
+
+	if (!verdict->passed)
+		return ONT_FAST_READ;	/* refused: *req says why */
+	ont_reading_start(&rd, req, alloc, alloc_arg);
+	/* a character that is not a Char is an error libxml2 reports */
+	if (len > FAST_MAX_BYTES || !verdict->all_chars || !fast_read(buf, len, &rd))
+	{
+		/* nothing of the attempt is kept */
+		memset(req, 0, sizeof(*req));
+		return ONT_FAST_DECLINED;
+	}
+	(void) ont_reading_finish(&rd);
+	return ONT_FAST_READ;
 }

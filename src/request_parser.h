@@ -3,10 +3,14 @@
  * request_parser.h
  *	  The get_ont_process_status request as parsed from XML.
  *
- * This header and request_parser.c deliberately depend on libxml2 and the
- * C library only, never on the backend: the fuzzer in test/fuzz links them
- * alone.  Everything the parser allocates comes from the caller's allocator,
- * every error is returned as data, and the parser never longjmps.
+ * The interface of the request's guards and readers, shared by the backend
+ * (request.c) and the harnesses (test/fuzz, bench/request_parse.c).  This
+ * header and the files behind it (request_guards.c, request_fast_path.c,
+ * request_libxml2.c, request_parser.c) deliberately depend on libxml2 and
+ * the C library only, never on the backend: the fuzzer in test/fuzz links
+ * them alone.  Everything the parser allocates comes from the caller's
+ * allocator, every error is returned as data, and the parser never
+ * longjmps.
  *
  *-------------------------------------------------------------------------
  */
@@ -60,7 +64,7 @@ typedef enum OntTimeBound
 	ONT_NUM_TIME_BOUNDS
 } OntTimeBound;
 
-#define ONT_ERRMSG_LEN 256
+#define ONT_ERRMSG_LEN 512
 
 /*
  * The parsed request.  Strings are UTF-8 and NUL-terminated; NULL means the
@@ -92,55 +96,108 @@ typedef struct OntRequest
 	OntParseError error;
 	char		errmsg[ONT_ERRMSG_LEN];
 	char		errdetail[ONT_ERRMSG_LEN];
+	bool		errdetail_is_libxml2;	/* errdetail is libxml2's own text */
 } OntRequest;
 
 /* Returns NULL when out of memory; the parser then fails cleanly. */
 typedef void *(*OntAllocFn) (void *arg, size_t size);
 
 /*
- * libxml2 objects of one parse.  Kept by the caller so that a caller whose
- * allocator or error handler may longjmp can free them on its error path;
- * such a caller must keep the state where a longjmp leaves it intact (not
- * in a non-volatile local of the function that called setjmp).
+ * Reading a request: the guards, then one of two readers.
+ *
+ *	  OntGuardVerdict v;
+ *
+ *	  if (!ont_guard_request(buf, len, req, &v))
+ *		  refused before parsing: req->error and req->errmsg say why
+ *	  else if (ont_read_request_fast(buf, len, &v, req, alloc, arg) == ONT_FAST_READ)
+ *		  read by the fast path: req holds the request, or its error
+ *	  else
+ *		  ok = ont_read_request_libxml2(buf, len, &v, req, &state, alloc, arg);
+ *
+ * The guards (request_guards.c) judge the request's bytes before either
+ * reader sees them: its size, UTF-8 without NUL, the attributes of every
+ * start tag (the pre-scan), the number of namespace declarations and
+ * DOCTYPE.  They run once per request, whoever reads it; their refusal
+ * stands whatever the request holds, and their verdict is passed to the
+ * reader, which relies on it (and on what else the pass learnt of the
+ * bytes) rather than judging again.  Each call counts one pass
+ * (ont_guard_passes), so that the backend and the harnesses can show it.
+ *
+ * The fast path (request_fast_path.c) reads the common shape of a request
+ * without libxml2 and declines anything else; libxml2 (request_libxml2.c)
+ * reads everything and is the reference.  Both deliver the same events to
+ * the one grammar (request_parser.c), so a request read by either comes to
+ * the same OntRequest; test/fuzz checks that on every input.  Declining
+ * leaves nothing behind (no libxml2 is set up for it at all), so that a
+ * caller can set libxml2 up (pg_xml_init) only when it is needed; and a
+ * caller may call either reader alone (libxml2 is the reference the
+ * harnesses compare the fast path with).  Each reader starts *req afresh;
+ * given a verdict that did not pass, it reads nothing and leaves *req as
+ * the guards left it (the fast path returns ONT_FAST_READ, libxml2 false).
+ *
+ * All three report errors as data and never longjmp; everything they
+ * allocate comes from alloc.  Only the libxml2 reader holds objects that
+ * must be freed: it frees them before returning, and ont_parse_cleanup
+ * frees them on a caller's error path (a longjmp out of alloc).
+ */
+
+/* What the guards said of a request, and what their pass learnt of it. */
+typedef struct OntGuardVerdict
+{
+	bool		passed;			/* no guard refused it (else read by neither) */
+	bool		all_chars;		/* every character is an XML Char: the fast */
+								/* path need not look at them one by one */
+} OntGuardVerdict;
+
+/*
+ * The guards, once per request: true when none refuses it (*req is left
+ * alone: the reader starts it afresh); false, with req->error set and
+ * nothing else in *req, when one does.
+ */
+extern bool ont_guard_request(const char *buf, size_t len, OntRequest *req,
+							  OntGuardVerdict *verdict);
+
+/* Guard passes so far in this process: one per ont_guard_request call. */
+extern unsigned long ont_guard_passes(void);
+
+typedef enum OntFastResult
+{
+	ONT_FAST_DECLINED = 0,		/* not read: libxml2's to read */
+	ONT_FAST_READ				/* read: *req holds the request or its error */
+} OntFastResult;
+
+/*
+ * The fast path, for a request the guards passed (verdict->passed).  When
+ * it declines, *req is empty: nothing of the attempt is kept.
+ */
+extern OntFastResult ont_read_request_fast(const char *buf, size_t len,
+										   const OntGuardVerdict *verdict,
+										   OntRequest *req,
+										   OntAllocFn alloc, void *alloc_arg);
+
+/*
+ * The libxml2 objects of one reading by libxml2.  Kept by the caller so
+ * that a caller whose allocator or error handler may longjmp can free them
+ * on its error path; such a caller must keep the state where a longjmp
+ * leaves it intact (not in a non-volatile local of the function that
+ * called setjmp).
  */
 typedef struct OntParseState
 {
 	void	   *ctxt;			/* xmlParserCtxtPtr */
 	bool		saw_doctype;
-	void	   *owner;			/* the parse in progress (private) */
-	bool		fast_path;		/* read by the fast path, not libxml2 */
-	bool		declined;		/* ONT_PARSE_FAST: the fast path declined */
+	void	   *reading;		/* the reading in progress (private) */
 } OntParseState;
 
 /*
- * Who reads the request.  The fast path (request_fast_path.c) reads the
- * common shape of a request without libxml2 and declines anything else;
- * libxml2 reads everything and is the reference.  ONT_PARSE_ANY is the
- * fast path, then libxml2 when it declines.  ONT_PARSE_FAST never calls
- * libxml2: when the fast path declines it returns false with
- * state->declined set and nothing in *req, so that a caller can set
- * libxml2 up (pg_xml_init) only when it is needed, and the differential
- * fuzzer can compare the two.  ONT_PARSE_LIBXML2 is libxml2 alone.
+ * libxml2, for a request the guards passed: true when the request is read
+ * and valid; false with req->error, req->errmsg and req->errdetail saying
+ * why.  Frees what it created in *state before returning.
  */
-typedef enum OntParseMode
-{
-	ONT_PARSE_ANY,
-	ONT_PARSE_FAST,
-	ONT_PARSE_LIBXML2
-} OntParseMode;
-
-/*
- * Parse len bytes of UTF-8 XML into *req.  Returns true on success; on
- * failure req->error, req->errmsg and req->errdetail say why.  Always frees
- * what it created in *state before returning.
- */
-extern bool ont_parse_request(const char *buf, size_t len, OntRequest *req,
-							  OntParseState *state,
-							  OntAllocFn alloc, void *alloc_arg);
-extern bool ont_parse_request_mode(const char *buf, size_t len, OntRequest *req,
-								   OntParseState *state,
-								   OntAllocFn alloc, void *alloc_arg,
-								   OntParseMode mode);
+extern bool ont_read_request_libxml2(const char *buf, size_t len,
+									 const OntGuardVerdict *verdict,
+									 OntRequest *req, OntParseState *state,
+									 OntAllocFn alloc, void *alloc_arg);
 
 /* Free whatever *state still holds; safe to call more than once. */
 extern void ont_parse_cleanup(OntParseState *state);

@@ -66,49 +66,6 @@ typedef struct LookupPlan
 
 static HTAB *lookup_plans = NULL;
 
-/*
- * Is value empty, or between min and max dot-separated names in SQL syntax?
- * The settings that name objects all take them so: folded to lower case
- * unless quoted.
- */
-static bool
-check_names(const char *value, int min, int max)
-{
-	char	   *raw;
-	List	   *names;
-	bool		ok;
-
-	if (value == NULL || value[0] == '\0')
-		return true;
-	raw = pstrdup(value);
-	ok = SplitIdentifierString(raw, '.', &names) &&
-		list_length(names) >= min && list_length(names) <= max;
-	pfree(raw);
-	return ok;
-}
-
-/* GUC check hook for ontstatus.lookup_table: a table, maybe qualified */
-bool
-ont_check_lookup_table(char **newval, void **extra pg_attribute_unused(),
-					   GucSource source pg_attribute_unused())
-{
-	if (check_names(*newval, 1, 2))
-		return true;
-	GUC_check_errdetail("The value must be a table name, optionally qualified by its schema, or empty.");
-	return false;
-}
-
-/* GUC check hook for ontstatus.schema: one schema */
-bool
-ont_check_schema(char **newval, void **extra pg_attribute_unused(),
-				 GucSource source pg_attribute_unused())
-{
-	if (check_names(*newval, 1, 1))
-		return true;
-	GUC_check_errdetail("The value must be one schema name in SQL syntax (quoted, \"Odd.Schema\", when it holds a dot or capitals), or empty.");
-	return false;
-}
-
 /* the schema ontstatus.schema names, as a plain name; NULL when empty */
 static char *
 schema_setting(void)
@@ -438,7 +395,7 @@ table_in_schema(Oid nspid, const char *schema, OntTable *table,
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s.%s\" does not exist", schema, ONT_TABLE_NAME),
-				 detail ? errdetail_internal("%s", detail) : 0));
+				 detail ? errdetail("%s", detail) : 0));
 	set_table(table, nspid, relid);
 }
 

@@ -22,44 +22,6 @@
 
 #include "ontstatus.h"
 
-#if PG_VERSION_NUM >= 160000
-#include "utils/guc_hooks.h"
-#else
-#include "commands/variable.h"
-#endif
-
-char	   *ontstatus_table_time_zone = NULL;
-
-/*
- * GUC check hook for ontstatus.table_time_zone: empty (the session's zone),
- * or anything SET TimeZone accepts, checked by TimeZone's own hook so that
- * a value accepted here cannot fail later.
- */
-bool
-ont_check_table_time_zone(char **newval, void **extra pg_attribute_unused(),
-						  GucSource source)
-{
-	char	   *value;
-	void	   *zone_extra = NULL;
-	bool		ok;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
-		return true;
-
-	/* check_timezone may replace the string; keep ours intact */
-	value = pstrdup(*newval);
-	ok = check_timezone(&value, &zone_extra, source);
-	if (zone_extra)
-#if PG_VERSION_NUM >= 160000
-		guc_free(zone_extra);
-#else
-		free(zone_extra);
-#endif
-	if (!ok && GUC_check_errdetail_string == NULL)
-		GUC_check_errdetail("The value must be a time zone that SET TimeZone accepts, such as America/New_York, or empty for the session's own.");
-	return ok;
-}
-
 /*
  * Make the table's zone the session's TimeZone until ont_leave_table_zone.
  * Returns the GUC nesting level to pass to it, or 0 when the setting is

@@ -1,6 +1,10 @@
 /*
  * fuzz_request.c
- *	  libFuzzer harness for the request parser (src/request_parser.c).
+ *	  libFuzzer harness for the request parser: the guards
+ *	  (src/request_guards.c), the fast path (src/request_fast_path.c),
+ *	  libxml2's reading (src/request_libxml2.c) and the grammar behind both
+ *	  (src/request_parser.c), through the calls the backend makes
+ *	  (src/request_parser.h).
  *
  * The parser is linked alone, outside the backend, exactly as the extension
  * uses it.  Each input is parsed twice: once with a working allocator, once
@@ -14,10 +18,23 @@
  *   - no error or warning of libxml2 reaches its global handler (in the
  *     backend, pg_xml_init's, which would pass warnings to the client and
  *     the log with the request quoted);
- *   - the fast path (request_fast_path.c) reads every request it does not
- *     decline exactly as libxml2 does: the same verdict, the same error
- *     and message, every field the same - and the parse as used (fast
- *     path, then libxml2) agrees with libxml2 alone on every input;
+ *   - the guards run once per reading, whoever reads: one guard pass
+ *     (ont_guard_passes) for each;
+ *   - the byte searches of xml_chars.h (sixteen bytes at a time) find what
+ *     its byte classes find one byte at a time, from each of the first 64
+ *     offsets of the input;
+ *   - the guards' one pass comes to the verdict of the guards run one by
+ *     one over the whole request (ont_guard_request_reference, built with
+ *     ONT_GUARD_REFERENCE): the same refusal, the same message, the same
+ *     word on the characters;
+ *   - the fast path reads every request it does not decline exactly as
+ *     libxml2 does: the same verdict, the same error and message, every
+ *     field the same; a declined reading leaves nothing in the request;
+ *     and the parse as used (the guards, the fast path, then libxml2)
+ *     agrees with the guards and libxml2 alone on every input.  Every
+ *     input with line ends is checked so a second and third time with
+ *     them as CR LF and as CR, which XML reads as LF: the fast path reads
+ *     those (normalising them as libxml2 does) and must agree again;
  *   - the attribute pre-scan lets no start tag through that libxml2 reads
  *     with more than ONT_MAX_ATTRIBUTES attributes: every input the parser
  *     does not refuse before parsing is parsed again by libxml2 in recovery
@@ -35,13 +52,10 @@
 #include <string.h>
 
 #include "../../src/libxml_compat.h"
+#include "../../src/request_events.h"
 #include "../../src/request_parser.h"
+#include "../../src/xml_chars.h"
 #include "escape_trap.h"
-
-/* as in request_parser.c; run.sh builds a second harness with a low limit */
-#ifndef ONT_MAX_ATTRIBUTES
-#define ONT_MAX_ATTRIBUTES 100
-#endif
 
 typedef struct Arena
 {
@@ -135,22 +149,38 @@ libxml2_max_attributes(const uint8_t *data, size_t size)
 	return max_attributes;
 }
 
-/* refused by the checks before libxml2 runs? */
+/*
+ * A reading as the backend makes it: the guards once, the fast path, and
+ * libxml2 when the fast path declines.  *fast says whether the fast path
+ * read it.
+ */
 static bool
-refused_before_parsing(const OntRequest *req)
+read_as_used(const uint8_t *data, size_t size, OntRequest *req,
+			 OntParseState *st, Arena *a, OntGuardVerdict *v, bool *fast)
 {
-	static const char *const prefixes[] = {
-		"request refused: an element has more than",
-		"request refused: more than",
-		"request refused: DOCTYPE",
-		"request is not well-formed XML: not UTF-8",
-		"request is too large"
-	};
+	unsigned long passes = ont_guard_passes();
+	bool		ok;
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(req->errmsg, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
+	memset(st, 0, sizeof(*st));
+	*fast = false;
+	if (!ont_guard_request((const char *) data, size, req, v))
+		ok = false;
+	else if (ont_read_request_fast((const char *) data, size, v, req,
+								   arena_alloc, a) == ONT_FAST_READ)
+	{
+		*fast = true;
+		ok = req->error == ONT_OK;
+	}
+	else
+		ok = ont_read_request_libxml2((const char *) data, size, v, req, st,
+									  arena_alloc, a);
+	if (ont_guard_passes() - passes != 1)
+	{
+		fprintf(stderr, "%lu guard passes over one reading\n",
+				ont_guard_passes() - passes);
+		abort();
+	}
+	return ok;
 }
 
 static bool
@@ -194,37 +224,129 @@ report_difference(const char *what, const OntRequest *ref, const OntRequest *oth
 	abort();
 }
 
+/* xml_chars.h's searches against its classes, byte by byte. */
+static void
+check_searches(const uint8_t *data, size_t size)
+{
+	static const unsigned char classes[] = {XC_TEXT_STOP, XC_VALUE_STOP};
+	const uint8_t *end = data + size;
+
+	for (size_t i = 0; i < size && i < 64; i++)
+	{
+		const uint8_t *p = data + i;
+		const uint8_t *q;
+
+		for (size_t c = 0; c < sizeof(classes); c++)
+		{
+			for (q = p; q < end && !(xml_byte_class[*q] & classes[c]); q++)
+				;
+			if (xml_find_class(p, end, classes[c]) != q)
+				abort();
+		}
+		for (q = p; q < end && xml_is_ncname_char(*q); q++)
+			;
+		if (xml_ncname_end(p, end) != q)
+			abort();
+	}
+}
+
+/* The guards' one pass against the guards one by one. */
+static void
+check_guards(const uint8_t *data, size_t size)
+{
+	OntRequest	req;
+	OntRequest	ref;
+	OntGuardVerdict v;
+	OntGuardVerdict vref;
+	bool		passed = ont_guard_request((const char *) data, size, &req, &v);
+	bool		ref_passed = ont_guard_request_reference((const char *) data, size,
+														 &ref, &vref);
+
+	/* a request that passes is left alone: compare refusals only */
+	if (passed != v.passed || ref_passed != vref.passed || passed != ref_passed ||
+		(passed && v.all_chars != vref.all_chars) ||
+		(!passed && (req.error != ref.error || strcmp(req.errmsg, ref.errmsg) != 0 ||
+					 strcmp(req.errdetail, ref.errdetail) != 0)))
+	{
+		fprintf(stderr, "the guards' pass says %d (chars %d) \"%s\", one by one %d (chars %d) \"%s\"\n",
+				passed, v.all_chars, passed ? "" : req.errmsg, ref_passed,
+				vref.all_chars, ref.errmsg);
+		abort();
+	}
+}
+
 /*
- * The differential check: libxml2 alone is the reference; the fast path,
- * where it does not decline, and the parse as used must agree with it.
+ * The differential check: the guards and libxml2 alone are the reference;
+ * the fast path, where it does not decline, and the parse as used must
+ * agree with it.
  */
 static void
 check_fast_path(const uint8_t *data, size_t size)
 {
+	static const OntRequest empty;
 	OntRequest	ref;
 	OntRequest	other;
-	OntParseState st;
+	OntParseState st = {NULL, false, NULL};
+	OntGuardVerdict v;
 	Arena		a_ref = {NULL, 0, 0, -1};
 	Arena		a_other = {NULL, 0, 0, -1};
+	bool		fast;
 
-	(void) ont_parse_request_mode((const char *) data, size, &ref, &st,
-								  arena_alloc, &a_ref, ONT_PARSE_LIBXML2);
-	if (st.fast_path || st.declined)
-		abort();
-	(void) ont_parse_request_mode((const char *) data, size, &other, &st,
-								  arena_alloc, &a_other, ONT_PARSE_FAST);
+	if (ont_guard_request((const char *) data, size, &ref, &v))
+		(void) ont_read_request_libxml2((const char *) data, size, &v, &ref, &st,
+										arena_alloc, &a_ref);
 	if (st.ctxt != NULL)
 		abort();
-	if (!st.declined && !same_request(&ref, &other))
-		report_difference("the fast path read the request otherwise", &ref, &other);
-	arena_free(&a_other);
-	a_other.fail_at = -1;
-	(void) ont_parse_request_mode((const char *) data, size, &other, &st,
-								  arena_alloc, &a_other, ONT_PARSE_ANY);
+	if (v.passed)
+	{
+		if (ont_read_request_fast((const char *) data, size, &v, &other,
+								  arena_alloc, &a_other) == ONT_FAST_READ)
+		{
+			if (!same_request(&ref, &other))
+				report_difference("the fast path read the request otherwise", &ref, &other);
+		}
+		else if (memcmp(&other, &empty, sizeof(other)) != 0)
+		{
+			fprintf(stderr, "the fast path declined, and left something in the request\n");
+			abort();
+		}
+		arena_free(&a_other);
+		a_other.fail_at = -1;
+	}
+	(void) read_as_used(data, size, &other, &st, &a_other, &v, &fast);
 	if (!same_request(&ref, &other))
 		report_difference("the parse as used read the request otherwise", &ref, &other);
 	arena_free(&a_other);
 	arena_free(&a_ref);
+}
+
+/*
+ * The input with its line ends written otherwise: every LF as CR LF
+ * (crlf) or as CR (not crlf).  XML reads both as the LF they replace.
+ */
+static void
+check_line_ends(const uint8_t *data, size_t size, bool crlf)
+{
+	uint8_t    *copy;
+	size_t		n = 0;
+
+	if (memchr(data, '\n', size) == NULL)
+		return;
+	if ((copy = malloc(2 * size)) == NULL)
+		abort();
+	for (size_t i = 0; i < size; i++)
+	{
+		if (data[i] == '\n')
+		{
+			copy[n++] = '\r';
+			if (!crlf)
+				continue;
+		}
+		copy[n++] = data[i];
+	}
+	check_guards(copy, n);
+	check_fast_path(copy, n);
+	free(copy);
 }
 
 static void
@@ -299,23 +421,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	OntRequest	req;
 	OntParseState st;
+	OntGuardVerdict v;
 	Arena		a = {NULL, 0, 0, -1};
 	size_t		allocations;
 	OntParseError first_error;
 	bool		ok;
+	bool		fast;
 
-	ok = ont_parse_request((const char *) data, size, &req, &st, arena_alloc, &a);
+	ok = read_as_used(data, size, &req, &st, &a, &v, &fast);
 	check(ok, &req, &st);
 	ont_parse_cleanup(&st);		/* must be harmless a second time */
 	allocations = a.n;
 	first_error = req.error;
 	arena_free(&a);
 
+	check_searches(data, size);
+	check_guards(data, size);
 	check_fast_path(data, size);
+	check_line_ends(data, size, true);
+	check_line_ends(data, size, false);
 
-	/* what the pre-scan let through, libxml2 must read within the limit */
-	if (!refused_before_parsing(&req) &&
-		libxml2_max_attributes(data, size) > ONT_MAX_ATTRIBUTES)
+	/* what the guards let through, libxml2 must read within the limit */
+	if (v.passed && libxml2_max_attributes(data, size) > ONT_MAX_ATTRIBUTES)
 	{
 		fprintf(stderr, "the pre-scan let through a start tag with %d attributes\n",
 				max_attributes);
@@ -330,7 +457,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < size; i++)
 			h = (h ^ data[i]) * 16777619u;
 		a.fail_at = (long) (h % allocations);
-		ok = ont_parse_request((const char *) data, size, &req, &st, arena_alloc, &a);
+		ok = read_as_used(data, size, &req, &st, &a, &v, &fast);
 		check(ok, &req, &st);
 		/*
 		 * A failed allocation is reported as such, unless the parse had

@@ -5,8 +5,11 @@
  *	  runs it under valgrind over the seed corpus: every libxml2 object must
  *	  be freed, on the error paths too, with no invalid access, and no
  *	  error or warning may reach libxml2's global handler.  It also says how
- *	  many of the files the fast path read (the rest went to libxml2).
+ *	  many of the files the fast path read (the rest went to libxml2, or
+ *	  were refused by the guards), and that the guards ran once for each
+ *	  parse.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,18 +58,38 @@ main(int argc, char **argv)
 		{
 			OntRequest	req;
 			OntParseState st;
+			OntGuardVerdict v;
+			bool		read_fast = false;
+			bool		accepted;
 
-			if (ont_parse_request(buf, n, &req, &st, tracked_alloc, NULL))
+			if (!ont_guard_request(buf, n, &req, &v))
+				accepted = false;
+			else if (ont_read_request_fast(buf, n, &v, &req, tracked_alloc,
+										   NULL) == ONT_FAST_READ)
+			{
+				read_fast = true;
+				accepted = req.error == ONT_OK;
+			}
+			else
+				accepted = ont_read_request_libxml2(buf, n, &v, &req, &st,
+													tracked_alloc, NULL);
+			if (accepted)
 				ok++;
 			else
 				failed++;
-			if (i == 0 && st.fast_path)
+			if (i == 0 && read_fast)
 				fast++;
 			while (nblocks > 0)
 				free(blocks[--nblocks]);
 		}
 	}
 	xmlCleanupParser();
+	if (ont_guard_passes() != (unsigned long) (ok + failed))
+	{
+		fprintf(stderr, "replay: %lu guard passes over %d parses\n",
+				ont_guard_passes(), ok + failed);
+		return 1;
+	}
 	printf("replay: %d parses accepted, %d refused; the fast path read %d of %d files\n",
 		   ok, failed, fast, argc - 1);
 	return 0;

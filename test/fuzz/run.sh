@@ -27,12 +27,16 @@ prescan_seconds=$(( seconds / 3 > 0 ? seconds / 3 : 1 ))
 main_seconds=$(( seconds - prescan_seconds > 0 ? seconds - prescan_seconds : 1 ))
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
 
+# the request's guards, readers and grammar, as the extension links them
+parser_sources=(../../src/request_guards.c ../../src/request_fast_path.c
+	../../src/request_libxml2.c ../../src/request_parser.c)
+
 mkdir -p build
 build() {
 	# shellcheck disable=SC2086
 	$CLANG -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Wall -Werror "$@" $xml2_cflags -I../../src \
-		../../src/request_parser.c ../../src/request_fast_path.c fuzz_request.c $xml2_libs
+		-Wall -Werror -DONT_GUARD_REFERENCE "$@" $xml2_cflags -I../../src \
+		"${parser_sources[@]}" fuzz_request.c $xml2_libs
 }
 build -o build/fuzz_request
 build -DONT_MAX_ATTRIBUTES=2 -o build/fuzz_prescan
@@ -68,7 +72,7 @@ echo "fuzz: no crash, no leak, no contract violation"
 # freed, errors included
 if command -v valgrind >/dev/null; then
 	# shellcheck disable=SC2086
-	gcc -g -O1 -Wall -Werror $xml2_cflags -I../../src ../../src/request_parser.c ../../src/request_fast_path.c replay.c \
+	gcc -g -O1 -Wall -Werror $xml2_cflags -I../../src "${parser_sources[@]}" replay.c \
 		$xml2_libs -o build/replay
 	set +e
 	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
