@@ -102,22 +102,22 @@ parse_request(const char *utf8, size_t len, OntRequest *req)
 
 	if (!ont_guard_request(utf8, len, req, &verdict))
 	{
-		elog(DEBUG2, "ontstatus: request of %zu bytes refused before parsing", len);
+		elog(DEBUG2, "request of %zu bytes refused before parsing", len);
 		ok = false;
 	}
 	else if (ontstatus_fast_path &&
 			 ont_read_request_fast(utf8, len, &verdict, req, palloc_no_oom,
 								   NULL) == ONT_FAST_READ)
 	{
-		elog(DEBUG2, "ontstatus: request of %zu bytes read by the fast path", len);
+		elog(DEBUG2, "request of %zu bytes read by the fast path", len);
 		ok = req->error == ONT_OK;
 	}
 	else
 	{
-		elog(DEBUG2, "ontstatus: request of %zu bytes read by libxml2", len);
+		elog(DEBUG2, "request of %zu bytes read by libxml2", len);
 		ok = read_with_libxml2(utf8, len, &verdict, req);
 	}
-	elog(DEBUG2, "ontstatus: guard passes over the request: %lu",
+	elog(DEBUG2, "guard passes over the request: %lu",
 		 ont_guard_passes() - passes);
 	return ok;
 }
