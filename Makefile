@@ -17,7 +17,7 @@
 EXTENSION = ontstatus
 MODULE_big = ontstatus
 OBJS = src/ontstatus.o src/settings.o src/function_support.o src/request.o src/request_guards.o src/request_parser.o src/request_fast_path.o src/request_libxml2.o src/reports.o src/lifecycle.o src/process_model.o src/table_zone.o src/spi_exec.o src/notify.o \
-	src/schema_resolution.o src/status_query.o src/response_writer.o src/run_process.o src/check_setup.o src/watch.o
+	src/schema_resolution.o src/status_query.o src/response_writer.o src/run_process.o src/submit_process.o src/check_setup.o src/watch.o
 DATA = sql/ontstatus--1.0.sql sql/ontstatus--1.3.sql sql/ontstatus--1.0--1.1.sql sql/ontstatus--1.1--1.2.sql sql/ontstatus--1.2--1.3.sql
 PGFILEDESC = "ontstatus - i2b2 ONT process status inside PostgreSQL"
 

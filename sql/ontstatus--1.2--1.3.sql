@@ -30,3 +30,16 @@ LANGUAGE C STABLE SECURITY INVOKER PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.resolve_table(text, text, text) IS
 'The ont_process_status table a get_ont_process_status request naming project_id, from i2b2 domain domain and user user_name, reads - through the hive''s lookup table by the ONT cell''s rules, else ontstatus.schema or search_path, as without a project (and as the lifecycle and reports read). Resolved by the requests'' own code, with the caller''s rights and settings; its errors are the requests''.';
+
+-- A run_process that outlives its session: the steps run in a background
+-- worker connected as the submitting role, with its settings.
+CREATE FUNCTION @extschema@.submit_process(
+	process_type_cd text,
+	steps text[],
+	changed_by text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ontstatus_submit_process'
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.submit_process(text, text[], text) IS
+'Start a process of the type as run_process does and return its process_id at once; its steps run, as run_process runs them (a transaction per step, PROCESSED <done>/<total>, a stop ends it KILLED, a failing step ERROR), in a background worker connected to this database as the current role, with its search_path, TimeZone, DateStyle, IntervalStyle and ontstatus settings as they are now. The worker starts once the calling transaction commits (a rollback leaves nothing) and outlives the calling session; it is registered as the process''s runner, so a terminated worker is seen dead and reaped. Needs a free background worker slot (max_worker_processes), and before PostgreSQL 17 a role with LOGIN. Sends NOTIFY ontstatus.';

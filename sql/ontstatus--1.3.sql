@@ -186,6 +186,19 @@ LANGUAGE C SECURITY INVOKER;
 COMMENT ON PROCEDURE @extschema@.run_process(text, text[], text, bigint) IS
 'Run each SQL statement of steps, with the caller''s rights, as one step of a new process of the type (started as start_process does, changedby_char = changed_by), committing after every step and recording PROCESSED <done>/<total>; a stop (ABORT) ends it KILLED before the next step, the end is COMPLETED, a failing step is rolled back and recorded as ERROR with its error (earlier steps stay committed) before the error is raised again. Returns process_id. CALL it outside a transaction block. Sends NOTIFY ontstatus.';
 
+-- A run_process that outlives its session: the steps run in a background
+-- worker connected as the submitting role, with its settings.
+CREATE FUNCTION @extschema@.submit_process(
+	process_type_cd text,
+	steps text[],
+	changed_by text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ontstatus_submit_process'
+LANGUAGE C VOLATILE SECURITY INVOKER PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.submit_process(text, text[], text) IS
+'Start a process of the type as run_process does and return its process_id at once; its steps run, as run_process runs them (a transaction per step, PROCESSED <done>/<total>, a stop ends it KILLED, a failing step ERROR), in a background worker connected to this database as the current role, with its search_path, TimeZone, DateStyle, IntervalStyle and ontstatus settings as they are now. The worker starts once the calling transaction commits (a rollback leaves nothing) and outlives the calling session; it is registered as the process''s runner, so a terminated worker is seen dead and reaped. Needs a free background worker slot (max_worker_processes), and before PostgreSQL 17 a role with LOGIN. Sends NOTIFY ontstatus.';
+
 -- Push: a trigger, added only on request, announces changes written by the
 -- Java cell itself, with the payload the lifecycle functions send.
 

@@ -21,6 +21,9 @@ $$;
 CREATE FUNCTION par.running() RETURNS bigint LANGUAGE sql PARALLEL SAFE AS $$
   SELECT count(*) FROM ontstatus.running_processes()
 $$;
+CREATE FUNCTION par.submit() RETURNS bigint LANGUAGE sql PARALLEL SAFE AS $$
+  SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY['SELECT 1'])
+$$;
 SET ontstatus.schema = 'par';
 SET ontstatus.table_time_zone = 'Asia/Kolkata';
 -- in the leader, all is well
@@ -36,6 +39,7 @@ SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
 SELECT par.ids_xml() FROM par.t;
 SELECT par.ids_rows() FROM par.t;
 SELECT par.running() FROM par.t;
+SELECT par.submit() FROM par.t;
 -- a new session whose first call is in a parallel query: refused, and
 -- the settings it made before the library was loaded are kept for later
 \c -

@@ -129,6 +129,29 @@ SELECT count(*) AS samples,
        max(rss_kb) FILTER (WHERE step = 2000) - max(rss_kb) FILTER (WHERE step = 10) < 1024 AS within_1mb
 FROM rp.mem;
 
+-- submit_process: what it refuses before anything starts (its runs, in a
+-- background worker, are test/t/006_submit_process.pl's); nothing is left
+SET ontstatus.schema = 'rp';
+SELECT count(*) AS rows_before FROM rp.ont_process_status \gset
+SELECT ontstatus.submit_process(NULL, ARRAY['SELECT 1']);
+SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', NULL);
+SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', '{}');
+SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY['SELECT 1', NULL]);
+SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY[['SELECT 1'], ['SELECT 2']]);
+SELECT ontstatus.submit_process('NOT_A_TYPE', ARRAY['SELECT 1']);
+BEGIN READ ONLY;
+SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY['SELECT 1']);
+ROLLBACK;
+-- from inside a security-restricted operation (an index expression, run
+-- as the table's owner): refused, the job would escape its restrictions
+CREATE FUNCTION rp.submit_in_index(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+  SELECT CAST(ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY['SELECT 1']) AS int) $$;
+CREATE TABLE rp.indexed (x int);
+INSERT INTO rp.indexed VALUES (1);
+CREATE INDEX ON rp.indexed (rp.submit_in_index(x));
+SELECT count(*) - :rows_before AS rows_left FROM rp.ont_process_status;
+RESET ontstatus.schema;
+
 DROP SCHEMA rp, rp_other CASCADE;
 -- the session survived
 SELECT 1 AS alive;

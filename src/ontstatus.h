@@ -187,6 +187,37 @@ extern void ont_finish(const OntTable *table, int64 process_id, const char *fina
 					   char *message, const char *step);
 extern void ont_reap(const OntTable *only, FunctionCallInfo fcinfo);
 
+/*
+ * run_process.c: SQL steps run as an i2b2 process, one transaction a step;
+ * by CALL run_process in its own session, or by submit_process's worker
+ * (submit_process.c), which differ only in how they commit.
+ */
+typedef struct OntRun OntRun;
+struct OntRun
+{
+	const char *name;			/* "ontstatus.run_process()", for messages */
+	MemoryContext cxt;			/* survives the commits */
+	MemoryContext step_cxt;		/* one step's bookkeeping: reset after it */
+	OntTable	table;			/* resolved at the start, names in cxt */
+	OntTable	now;			/* the same table under its names now, in
+								 * step_cxt: set by read_status */
+	int64		id;
+	char	   *type;
+	char	   *changed_by;
+	int			n;
+	char	  **steps;
+	int			current;		/* the step being run, 1-based */
+
+	/*
+	 * Commit, and begin the next transaction; a commit that fails is
+	 * aborted and its error returned (copied into cxt), NULL otherwise.
+	 */
+	ErrorData  *(*commit) (OntRun *rs);
+};
+extern void ont_run_init(OntRun *rs, const char *name, FunctionCallInfo fcinfo);
+extern void ont_run_start(OntRun *rs);
+extern void ont_run_steps(OntRun *rs);
+
 /* watch.c: who runs the processes ontstatus runs */
 typedef enum OntAlive
 {
@@ -210,6 +241,8 @@ extern bool ont_is_this_session(const OntRegistration *reg);
 extern void ont_refuse_if_run_elsewhere(const OntTable *table, int64 process_id,
 										const OntRegistration *reg);
 extern void ont_watch(const OntTable *table, int64 process_id);
+extern void ont_watch_for(const OntTable *table, int64 process_id, int32 pid,
+						  TimestampTz started);
 extern void ont_unwatch(const OntTable *table, int64 process_id);
 extern OntAlive ont_session_alive(int32 pid, TimestampTz started);
 

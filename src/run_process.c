@@ -78,18 +78,7 @@
 
 PG_FUNCTION_INFO_V1(ontstatus_run_process);
 
-typedef struct RunState
-{
-	MemoryContext cxt;			/* SPI's procedure context: survives commits */
-	MemoryContext step_cxt;		/* one step's bookkeeping: reset after it */
-	OntTable	table;			/* resolved at the start, names in cxt */
-	OntTable	now;			/* the same table under its names now, in
-								 * step_cxt: set by read_status */
-	int64		id;
-	int			n;
-	char	  **steps;
-	int			current;		/* the step being run, 1-based */
-} RunState;
+typedef OntRun RunState;
 
 /*
  * The row's status (NULL: no such row), in the table of the start, under
@@ -139,8 +128,8 @@ not_running(const RunState *rs, const char *status, const char *when)
 			 status ?
 			 errmsg("process " INT64_FORMAT " is \"%s\"", rs->id, status) :
 			 errmsg("process " INT64_FORMAT " no longer exists", rs->id),
-			 errdetail("ontstatus.run_process() stops %s step %d of %d: only a PROCESSING process runs its steps, and something else ended it.",
-					   when, rs->current, rs->n)));
+			 errdetail("%s stops %s step %d of %d: only a PROCESSING process runs its steps, and something else ended it.",
+					   rs->name, when, rs->current, rs->n)));
 }
 
 /*
@@ -254,16 +243,6 @@ run_step(RunState *rs, bool *stopped)
 	return edata;
 }
 
-static void
-commit(void)
-{
-	SPI_commit();
-#if PG_VERSION_NUM < 150000
-	/* from 15 on, SPI_commit starts the next transaction itself */
-	SPI_start_transaction();
-#endif
-}
-
 /* the failure's record, the part that may fail (record_failure_row) */
 typedef struct FailureCall
 {
@@ -309,8 +288,8 @@ record_failure_row(RunState *rs, const char *message)
 	if (edata)
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
-				 errmsg("ontstatus.run_process() could not record the failure of step %d of %d in process " INT64_FORMAT,
-						rs->current, rs->n, rs->id),
+				 errmsg("%s could not record the failure of step %d of %d in process " INT64_FORMAT,
+						rs->name, rs->current, rs->n, rs->id),
 				 errdetail("Writing the record failed with \"%s\"; the row of %s keeps what it had.",
 						   edata->message, rs->table.qualified)));
 	AtEOXact_GUC(false, nestlevel);
@@ -324,6 +303,7 @@ pg_noreturn static void
 record_failure(RunState *rs, ErrorData *edata)
 {
 	StringInfoData message;
+	ErrorData  *edata_commit;
 
 	initStringInfo(&message);
 	appendStringInfo(&message, "step %d of %d failed: %s (SQLSTATE %s)",
@@ -333,12 +313,152 @@ record_failure(RunState *rs, ErrorData *edata)
 		appendStringInfo(&message, " DETAIL: %s", edata->detail);
 
 	record_failure_row(rs, message.data);
-	commit();
+	edata_commit = rs->commit(rs);
+	if (edata_commit)
+		ReThrowError(edata_commit);
 
-	edata->context = psprintf("%s%sontstatus.run_process() step %d of %d",
+	edata->context = psprintf("%s%s%s step %d of %d",
 							  edata->context ? edata->context : "",
-							  edata->context ? "\n" : "", rs->current, rs->n);
+							  edata->context ? "\n" : "", rs->name, rs->current, rs->n);
 	ReThrowError(edata);
+}
+
+/*
+ * The run's arguments, checked, into *rs (in the current memory context,
+ * which must outlive the run); nothing is started on an error.
+ */
+void
+ont_run_init(OntRun *rs, const char *name, FunctionCallInfo fcinfo)
+{
+	ArrayType  *array;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("process_type_cd must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("steps must not be null")));
+
+	memset(rs, 0, sizeof(*rs));
+	rs->name = name;
+	rs->cxt = CurrentMemoryContext;
+	array = PG_GETARG_ARRAYTYPE_P_COPY(1);
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("steps must be a one-dimensional array")));
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("steps must not be empty"),
+				 errdetail("Each element of steps is run as one step of the process.")));
+	rs->n = n;
+	rs->steps = palloc(sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("step %d of steps is null", i + 1),
+					 errdetail("Nothing was started.")));
+		rs->steps[i] = TextDatumGetCString(elems[i]);
+	}
+	rs->type = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	rs->changed_by = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+}
+
+/*
+ * The start, with its ABORT semantics (the table's dead runs reaped
+ * first), and a first update, so that the row has its end_date while
+ * step 1 runs; in the caller's transaction, not yet registered.
+ */
+void
+ont_run_start(OntRun *rs)
+{
+	int			zone;
+
+	ont_resolve_table(NULL, &rs->table);
+	zone = ont_enter_table_zone();
+	ont_reap(&rs->table, NULL);
+	rs->id = ont_start(&rs->table, rs->type, ont_format_progress(0, rs->n), NULL,
+					   rs->changed_by);
+	ont_leave_table_zone(zone);
+	(void) progress(rs, &rs->table, 0);
+}
+
+/*
+ * The steps, one transaction each, committed by rs->commit, starting in a
+ * transaction after the one that committed the start and its
+ * registration (watch.c).  Returns when the run is COMPLETED or KILLED; on
+ * a step's failure, records it, commits that and re-throws the step's
+ * error.
+ */
+void
+ont_run_steps(OntRun *rs)
+{
+	rs->step_cxt = AllocSetContextCreate(rs->cxt, "ontstatus run step",
+										 ALLOCSET_DEFAULT_SIZES);
+	for (rs->current = 1; rs->current <= rs->n; rs->current++)
+	{
+		bool		stopped;
+		ErrorData  *failure;
+
+		MemoryContextSwitchTo(rs->step_cxt);
+		failure = run_step(rs, &stopped);
+		if (failure)
+			record_failure(rs, failure);
+		/* a commit that failed was aborted, and a new transaction begun */
+		failure = rs->commit(rs);
+		if (failure)
+		{
+			MemoryContextSwitchTo(rs->step_cxt);
+			record_failure(rs, failure);
+		}
+		MemoryContextSwitchTo(rs->cxt);
+		MemoryContextReset(rs->step_cxt);
+		if (stopped)
+			break;
+	}
+}
+
+/*
+ * run_process's commit: SPI's, in the CALL's non-atomic connection.  From
+ * PostgreSQL 15 on, SPI_commit aborts a failed commit and starts the next
+ * transaction before re-throwing, so the failure is returned (copied into
+ * rs->cxt) to be recorded; on 13 and 14 it cannot be caught safely and
+ * simply propagates (the row keeps its last progress).
+ */
+static ErrorData *
+spi_commit(OntRun *rs)
+{
+#if PG_VERSION_NUM >= 150000
+	ErrorData  *volatile edata = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		SPI_commit();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(rs->cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	return edata;
+#else
+	SPI_commit();
+	SPI_start_transaction();
+	return NULL;
+#endif
 }
 
 /*
@@ -351,19 +471,11 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 	CallContext *call = (fcinfo->context && IsA(fcinfo->context, CallContext)) ?
 		(CallContext *) fcinfo->context : NULL;
 	RunState	rs;
-	ArrayType  *array;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
 	int			rc;
 	Datum		values[1];
 	bool		isnull;
 	TupleDesc	tupdesc;
-	char	   *type;
-	char	   *changed_by;
-
 	OntCall		prologue;
-	int			zone;
 
 	/*
 	 * The table is resolved, and the zone entered, by each transaction's
@@ -377,101 +489,22 @@ ontstatus_run_process(PG_FUNCTION_ARGS)
 				 errmsg("ontstatus.run_process() cannot run inside a transaction block"),
 				 errdetail("It commits after every step."),
 				 errhint("CALL it on its own: not after BEGIN, nor from a function or from a procedure running inside a transaction block.")));
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("process_type_cd must not be null")));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("steps must not be null")));
 	ont_prevent_writes(prologue.name);
 
 	if ((rc = SPI_connect_ext(SPI_OPT_NONATOMIC)) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed: %s", SPI_result_code_string(rc));
 
-	/* everything the run needs, copied into SPI's context before a commit */
-	memset(&rs, 0, sizeof(rs));
-	rs.cxt = CurrentMemoryContext;
-	array = PG_GETARG_ARRAYTYPE_P_COPY(1);
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("steps must be a one-dimensional array")));
-	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("steps must not be empty"),
-				 errdetail("run_process runs each element of steps as one step of the process.")));
-	rs.n = n;
-	rs.steps = palloc(sizeof(char *) * n);
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("step %d of steps is null", i + 1),
-					 errdetail("Nothing was started.")));
-		rs.steps[i] = TextDatumGetCString(elems[i]);
-	}
-	type = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	changed_by = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-
-	/*
-	 * The start, with its ABORT semantics, and a first update, so that the
-	 * row has its end_date while step 1 runs; committed at once.
-	 */
-	ont_resolve_table(NULL, &rs.table);
-	zone = ont_enter_table_zone();
-	ont_reap(&rs.table, NULL);
-	rs.id = ont_start(&rs.table, type, ont_format_progress(0, n), NULL, changed_by);
-	ont_leave_table_zone(zone);
-	(void) progress(&rs, &rs.table, 0);
+	/* everything the run needs, in SPI's context: it survives the commits */
+	ont_run_init(&rs, prologue.name, fcinfo);
+	rs.commit = spi_commit;
+	ont_run_start(&rs);
 	/* this session runs it: alive while connected (watch.c) */
 	ont_watch(&rs.table, rs.id);
-	commit();
-
-	rs.step_cxt = AllocSetContextCreate(rs.cxt, "ontstatus run_process step",
-										ALLOCSET_DEFAULT_SIZES);
-	for (rs.current = 1; rs.current <= n; rs.current++)
-	{
-		bool		stopped;
-		ErrorData  *failure;
-
-		MemoryContextSwitchTo(rs.step_cxt);
-		failure = run_step(&rs, &stopped);
-		if (failure)
-			record_failure(&rs, failure);
-#if PG_VERSION_NUM >= 150000
-		{
-			/* a failed commit is aborted by SPI_commit, which then re-throws */
-			ErrorData  *volatile edata = NULL;
-
-			PG_TRY();
-			{
-				SPI_commit();
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(rs.cxt);
-				edata = CopyErrorData();
-				FlushErrorState();
-				MemoryContextSwitchTo(rs.step_cxt);
-			}
-			PG_END_TRY();
-			if (edata)
-				record_failure(&rs, edata);
-		}
-#else
-		commit();
+	SPI_commit();
+#if PG_VERSION_NUM < 150000
+	SPI_start_transaction();
 #endif
-		MemoryContextSwitchTo(rs.cxt);
-		MemoryContextReset(rs.step_cxt);
-		if (stopped)
-			break;
-	}
+	ont_run_steps(&rs);
 
 	if ((rc = SPI_finish()) != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));

@@ -231,6 +231,17 @@ ont_is_this_session(const OntRegistration *reg)
 void
 ont_watch(const OntTable *table, int64 process_id)
 {
+	ont_watch_for(table, process_id, MyProcPid, MyStartTimestamp);
+}
+
+/*
+ * Register process_id of table as run by the backend (pid, started): this
+ * session, or the background worker submit_process started for it.
+ */
+void
+ont_watch_for(const OntTable *table, int64 process_id, int32 pid,
+			  TimestampTz started)
+{
 	Oid			types[4] = {REGCLASSOID, INT8OID, INT4OID, TIMESTAMPTZOID};
 	Datum		values[4];
 	OntRegistration reg;
@@ -239,14 +250,14 @@ ont_watch(const OntTable *table, int64 process_id)
 		return;
 	if (ont_read_registration(table->relid, process_id, true, &reg))
 	{
-		if (ont_is_this_session(&reg))
+		if (reg.pid == pid && reg.started == started)
 			return;
 		ont_refuse_if_run_elsewhere(table, process_id, &reg);
 	}
 	values[0] = ObjectIdGetDatum(table->relid);
 	values[1] = Int64GetDatum(process_id);
-	values[2] = Int32GetDatum(MyProcPid);
-	values[3] = TimestampTzGetDatum(MyStartTimestamp);
+	values[2] = Int32GetDatum(pid);
+	values[3] = TimestampTzGetDatum(started);
 	(void) as_owner("INSERT INTO %s (process_table, process_id, backend_pid, backend_start)"
 					" VALUES ($1, $2, $3, $4) ON CONFLICT (process_table, process_id) DO UPDATE"
 					" SET backend_pid = EXCLUDED.backend_pid, backend_start = EXCLUDED.backend_start",

@@ -2,6 +2,9 @@
 # Installs the Debian packages ontstatus needs to build and test, when any is
 # missing.  Needs root (or sudo) only when something must be installed.
 #
+# postgresql-15-cron is pg_cron, for test/t/005_pg_cron.pl (skipped where
+# pg_cron is not installed for the PostgreSQL under test).
+#
 # The Java packages are for test/java (the ONT cell's own path: PgJDBC and
 # JAXB).  They are installed when missing like the rest, but a failure to
 # install them is not fatal: test/java/run.sh then reports itself skipped.
@@ -9,7 +12,7 @@ set -euo pipefail
 
 pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-common
       libxml2-dev libxml2-utils pkg-config make gcc libipc-run-perl
-      clang-14 libclang-rt-14-dev bc valgrind)
+      clang-14 libclang-rt-14-dev bc valgrind postgresql-15-cron)
 java_pkgs=(default-jdk-headless libpostgresql-jdbc-java jaxb libjaxb-java libjaxb-api-java)
 
 missing_of() {

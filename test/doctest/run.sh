@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The doc test: every fenced sql block of README.md and docs/*.md, in order,
 # against a database laid out as an i2b2 site (test/fixtures/i2b2_site.sql:
-# i2b2's roles, schemas, hive lookup, ONT table, ontology, demo facts and a
-# runtotalnum stand-in; no ontstatus - the README installs it).  A block
+# i2b2's roles, schemas, hive lookup, ONT table, ontology, demo facts and
+# stand-ins for runtotalnum and insert_concept_dimension_fromtableaccess; no
+# ontstatus - the README installs it).  A block
 # that fails, or whose output differs from the ```text block the document
 # shows after it, fails the test.  Markers on the line before a block:
 #   <!-- doctest: as ROLE -->    run it connected as ROLE (its settings apply)
 #   <!-- doctest: at-end -->     run it after all the others (uninstalling)
 #   <!-- doctest: skip reason --> do not run it
 # Then checks.sql: what the examples must have achieved (the totalnum
-# recipe's counts equal a direct runtotalnum run).
+# recipe's counts equal a direct runtotalnum run; the concept
+# synchronisation's concept_dimension equals a direct call's of i2b2's
+# function).
 # Runs against the server named by the PG* environment, as a superuser
 # (test/run-tests.sh runs it inside pg_virtualenv); drops and creates the
 # database i2b2 and the roles the fixture and the README create.
@@ -57,7 +60,7 @@ run_block() {
 	local rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "not ok - $where${role:+ (as $role)}: the block failed"
-		sed 's/^/    /' "$out.err" | grep -v "^    INFO:" | head -20
+		sed 's/^/    /' "$out.err" | grep -v "INFO:  " | head -20
 		failed=$((failed + 1))
 		return
 	fi
@@ -80,7 +83,10 @@ if psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f test/doctest/checks.sql >"$work/che
 	passed=$((passed + 1))
 else
 	echo "not ok - test/doctest/checks.sql: what the examples achieved"
-	sed 's/^/    /' "$work/checks.out" | grep -v "^    INFO:" | head -20
+	# the last error (checks.sql provokes some on purpose), not the INFO lines
+	# and results before it
+	sed 's/^/    /' "$work/checks.out" | grep -v "INFO:  " |
+		awk '/ERROR:/ { last = "" } { last = last $0 "\n" } END { printf "%s", last }' | head -20
 	failed=$((failed + 1))
 fi
 for id in $(ls "$work/blocks" | sed -n 's/\.sql$//p' | sort); do

@@ -103,6 +103,11 @@ like($err, qr/cannot execute ontstatus.reap_processes\(\) (during recovery|in a 
 isnt($ret, 0, 'watch_process fails on the standby');
 like($err, qr/cannot execute ontstatus.watch_process\(\) (during recovery|in a read-only transaction)/,
 	'with a clear error');
+($ret, $out, $err) = $standby->psql('postgres',
+	q{SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY['SELECT 1'])});
+isnt($ret, 0, 'submit_process fails on the standby');
+like($err, qr/cannot execute ontstatus.submit_process\(\) (during recovery|in a read-only transaction)/,
+	'with a clear error, before any worker is started');
 
 # a process the primary registered: on the standby nobody knows whether
 # its session lives (the primary's locks are not seen), so alive is NULL

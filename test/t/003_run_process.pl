@@ -45,23 +45,7 @@ sub done_values
 	return run_query(q{SELECT coalesce(string_agg(v::text, ',' ORDER BY v), '') FROM done});
 }
 
-# the test holds gate; a step that reads it waits until the test lets go
-sub hold_gate
-{
-	my $holder = session($node);
-	send_sql($holder, "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; \\echo locked");
-	wait_for($holder, qr/^locked$/m);
-	return $holder;
-}
 
-sub release_gate
-{
-	my ($holder) = @_;
-	send_sql($holder, "COMMIT; \\echo released");
-	wait_for($holder, qr/^released$/m);
-	$holder->{in} .= "\\q\n";
-	$holder->{h}->finish;
-}
 
 sub wait_until_waiting
 {
@@ -75,7 +59,7 @@ my ($rc, $stdout, $stderr);
 
 # --- progress from another session while step 2 waits; a stop from another
 # session ends the run KILLED after that step, step 3 never runs
-my $holder = hold_gate();
+my $holder = hold_gate($node);
 my $runner = session($node);
 send_sql($runner, q{CALL ontstatus.run_process('ONT_PATIENT_COUNT_UPDATE',
 	ARRAY['INSERT INTO done VALUES (1)', 'INSERT INTO done SELECT 2 FROM gate UNION ALL SELECT 2', 'INSERT INTO done VALUES (3)'],
@@ -126,7 +110,7 @@ like($stderr, qr/ERROR:  2D000: a step of ontstatus.run_process\(\) cannot commi
 like(row(4), qr/^PROCESSED 0\/1\|ERROR\|step 1 of 1 failed: a step/, 'and recorded');
 
 # --- a cancel and a statement_timeout during a step are recorded as ERROR
-$holder = hold_gate();
+$holder = hold_gate($node);
 $runner = session($node);
 send_sql($runner, q{CALL ontstatus.run_process('ONT_PATIENT_COUNT_UPDATE',
 	ARRAY['INSERT INTO done VALUES (30)', 'SELECT count(*) FROM gate', 'INSERT INTO done VALUES (32)']);
@@ -155,7 +139,7 @@ is(done_values(), '10,20,30', 'no step after a failure ran');
 # statement_timeout allows (it waited for ever once the step's timeout had
 # fired): another session holds the row; the CALL still returns, raises the
 # step's error, and warns that the failure could not be recorded
-$holder = hold_gate();
+$holder = hold_gate($node);
 $runner = session($node);
 send_sql($runner, q{SET statement_timeout = '5s';
 CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', ARRAY['SELECT count(*) FROM gate']);

@@ -34,13 +34,6 @@ $node->safe_psql('postgres', q{
 
 sub run_query { $node->safe_psql('postgres', shift) }
 
-sub hold_gate
-{
-	my $holder = session($node, 'postgres');
-	send_sql($holder, "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; \\echo locked");
-	wait_for($holder, qr/^locked$/m);
-	return $holder;
-}
 
 sub alive_of
 {
@@ -50,7 +43,7 @@ sub alive_of
 }
 
 # --- a run whose step waits on the gate: alive, and left alone
-my $holder = hold_gate();
+my $holder = hold_gate($node, 'postgres');
 my $runner = session($node, 'i2b2_jobs');
 send_sql($runner, q{CALL ontstatus.run_process('ONT_PATIENT_COUNT_UPDATE',
 	ARRAY['SELECT count(*) FROM gate', 'SELECT 1']);});
@@ -86,7 +79,7 @@ $holder->{h}->finish;
 
 # --- an immediate restart during a run: dead after the restart, and the
 # next run_process reaps it before it starts
-$holder = hold_gate();
+$holder = hold_gate($node, 'postgres');
 $runner = session($node, 'i2b2_jobs');
 send_sql($runner, q{CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT',
 	ARRAY['SELECT 1', 'SELECT count(*) FROM gate', 'SELECT 1']);});
@@ -149,7 +142,7 @@ like($err, qr/process 999999 does not exist/, 'watch_process of an unknown proce
 # --- a dump and restore of a database with a live run: the copy's
 # registration names the copy's own table and a session that never ran
 # there, so it is dead there and reaped; the original run is untouched
-$holder = hold_gate();
+$holder = hold_gate($node, 'postgres');
 $runner = session($node, 'i2b2_jobs');
 send_sql($runner, q{CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT',
 	ARRAY['SELECT count(*) FROM gate', 'SELECT 1']);});

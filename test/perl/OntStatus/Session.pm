@@ -1,5 +1,5 @@
 # A psql session in the background, for the TAP tests that watch one
-# session from another (003_run_process, 004_watch): send it SQL, wait for
+# session from another (003_run_process, 004_watch, 006_submit_process): send it SQL, wait for
 # what it prints.  IPC::Run, which PostgreSQL 13's TAP modules have too.
 package OntStatus::Session;
 
@@ -8,7 +8,7 @@ use warnings;
 use Exporter 'import';
 use IPC::Run;
 
-our @EXPORT = qw(session send_sql wait_for);
+our @EXPORT = qw(session send_sql wait_for hold_gate release_gate);
 
 my $timeout = 180;
 
@@ -38,6 +38,26 @@ sub wait_for
 {
 	my ($s, $re) = @_;
 	$s->{h}->pump until $s->{out} =~ $re;
+}
+
+# hold_gate($node) or hold_gate($node, $user): a session holding the table
+# gate locked, so that a step reading it waits until release_gate (no sleeps)
+sub hold_gate
+{
+	my ($node, $user) = @_;
+	my $holder = session($node, $user);
+	send_sql($holder, "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE; \\echo locked");
+	wait_for($holder, qr/^locked$/m);
+	return $holder;
+}
+
+sub release_gate
+{
+	my ($holder) = @_;
+	send_sql($holder, "COMMIT; \\echo released");
+	wait_for($holder, qr/^released$/m);
+	$holder->{in} .= "\\q\n";
+	$holder->{h}->finish;
 }
 
 1;
