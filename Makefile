@@ -6,12 +6,17 @@
 #   make stress  pgbench, memory growth and a minute of fuzzing on each
 #                tested libxml2 (2.9 and 2.15)
 #   make bench   throughput against built-in XML and a plain SELECT
-#   make matrix  the suite on PostgreSQL 13, 15 and 18, on 18 built
+#   make matrix  the suite on PostgreSQL 13, 15 and 18, on 17 and 19 as
+#                Debian 13 and experimental ship them, on 18 built
 #                against libxml2 2.15, and on 18 with assertions and
 #                USE_VALGRIND (builds 13, 18, libxml2 2.15 and 18+cassert
 #                from Debian's source packages once, into /var/cache)
 #   make valgrind  the pg_regress and isolation suites against a server
 #                under valgrind, on 18+cassert (also part of make stress)
+#   make deb     the Debian package postgresql-NN-ontstatus in dist/, built in a
+#                clean chroot of Debian 12 (DEB_RELEASE=trixie: Debian 13)
+#   make deb-test  that package installed in a clean chroot, the suite run
+#                against the installed files, removed again
 #   make         just build (PGXS), make install, make installcheck as usual
 
 EXTENSION = ontstatus
@@ -75,7 +80,7 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps demo test stress fuzz valgrind bench matrix
+.PHONY: deps demo test stress fuzz valgrind bench matrix deb deb-test
 
 deps:
 	test/install-deps.sh
@@ -114,3 +119,14 @@ bench: deps
 # (ONTSTATUS_PG_MAJORS="13 15 18 18+libxml2-2.15 18+cassert")
 matrix: deps
 	test/matrix/run.sh
+
+# the Debian package postgresql-NN-ontstatus, built with debian/ (debhelper,
+# pg_buildext) in a clean chroot of the release, into dist/: Debian 12 with
+# PostgreSQL 15, or DEB_RELEASE=trixie for Debian 13 with PostgreSQL 17; and
+# tested as installed (built first if dist/ lacks it).  As root; no PGXS
+# needed (test/deb/deb.sh)
+deb:
+	test/deb/deb.sh build
+
+deb-test:
+	test/deb/deb.sh test

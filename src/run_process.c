@@ -435,7 +435,7 @@ ont_run_steps(OntRun *rs)
  * simply propagates (the row keeps its last progress).
  */
 static ErrorData *
-spi_commit(OntRun *rs)
+spi_commit(OntRun *rs pg_attribute_unused())
 {
 #if PG_VERSION_NUM >= 150000
 	ErrorData  *volatile edata = NULL;

@@ -66,6 +66,7 @@ PGDLLEXPORT void ontstatus_submit_worker_main(Datum main_arg);
 /* the settings a submitted run keeps from its submitter */
 static const char *const kept_settings[] = {
 	"search_path", "TimeZone", "DateStyle", "IntervalStyle",
+	"default_transaction_isolation",
 	"ontstatus.schema", "ontstatus.lookup_table", "ontstatus.table_time_zone"
 };
 
@@ -132,7 +133,7 @@ write_data(const OntRun *rs, const char **values, char *data)
  * that may log in; say so before anything is started.
  */
 static void
-check_role_can_connect(const char *name)
+check_role_can_connect(const char *name pg_attribute_unused())
 {
 #if PG_VERSION_NUM < 170000
 	HeapTuple	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
@@ -342,6 +343,13 @@ apply_settings(const char **p)
 		(void) set_config_option(name, value, context, PGC_S_SESSION,
 								 GUC_ACTION_SET, true, ERROR, false);
 	}
+
+	/*
+	 * The submitting transaction could write (or submit_process refused);
+	 * so can the run's, whatever the role's default says.
+	 */
+	(void) set_config_option("default_transaction_read_only", "off", context,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, ERROR, false);
 }
 
 void
@@ -425,8 +433,11 @@ ontstatus_submit_worker_main(Datum main_arg)
 	for (int i = 0; i < rs.n; i++)
 		rs.steps[i] = (char *) next_string(&p);
 
-	begin_transaction();
+	/* the settings first: a transaction's read-only state is set at its start */
+	StartTransactionCommand();
 	apply_settings(&p);
+	CommitTransactionCommand();
+	begin_transaction();
 	pgstat_report_activity(STATE_RUNNING, psprintf("ontstatus process " INT64_FORMAT, rs.id));
 	MemoryContextSwitchTo(cxt);
 	rs.table.relid = run->relid;

@@ -125,6 +125,17 @@ wait_for_status($id, 'COMPLETED');
 is(done_values(), '1,2', 'the steps run once it commits');
 run_query('TRUNCATE done');
 
+# --- a role whose transactions default to read-only submits from a
+# read-write transaction: the worker, connected as that role, would start
+# read-only ones; its run's transactions are read-write too
+run_query('ALTER ROLE job_role SET default_transaction_read_only = on');
+$id = $node->safe_psql('postgres', qq{SET ROLE job_role; BEGIN READ WRITE;
+	$submit; COMMIT;});
+wait_for_status($id, 'COMPLETED');
+is(done_values(), '1,2', 'a run submitted by a role with a read-only default completes');
+run_query('ALTER ROLE job_role RESET default_transaction_read_only');
+run_query('TRUNCATE done');
+
 # --- a rolled-back submission leaves nothing, and runs nothing
 send_sql($s, "BEGIN; $submit; ROLLBACK; \\echo rolled");
 wait_for($s, qr/^rolled$/m);
