@@ -220,7 +220,8 @@ run_query('TRUNCATE done');
 like($stderr, qr/permission denied for table ont_process_status/, 'a role that may not write the table is refused');
 ($rc, $stdout, $stderr) = $node->psql('postgres', "SET default_transaction_read_only = on; $submit");
 like($stderr, qr/cannot run in a read-only transaction|read-only/, 'a read-only transaction is refused');
-($rc, $stdout, $stderr) = $node->psql('postgres', "SET ROLE job_nologin; $submit");
+($rc, $stdout, $stderr) = $node->psql('postgres', q{SET ROLE job_nologin;
+	SELECT ontstatus.submit_process('ONT_PATIENT_COUNT_UPDATE', ARRAY['INSERT INTO done (v) VALUES (9)'])});
 if ($major < 17)
 {
 	like($stderr, qr/cannot run a job as role "job_nologin"/, 'before 17: a NOLOGIN role is refused up front');
@@ -229,6 +230,8 @@ else
 {
 	is($rc, 0, 'from 17 on: a NOLOGIN role may submit');
 	wait_for_status($stdout, 'COMPLETED');
+	is(run_query(q{SELECT string_agg(concat_ws('|', v, who), ',') FROM done}), '9|job_nologin',
+		'and its job runs as that role');
 }
 is(run_query(q{SELECT count(*) FROM ont_process_status WHERE process_status_cd = 'PROCESSING'}), '0',
 	'no refusal left a PROCESSING row');
