@@ -116,6 +116,57 @@ static const struct
 };
 
 /*
+ * Whether any of the eight bytes in w may need escaping: one below 0x20
+ * (tab and LF too, which are then looked at one by one), one with the high
+ * bit set (0xEF among them), or one of " & < >.  Or-ing 0x04 maps '"'
+ * (0x22) onto '&' (0x26) and no other byte onto it; or-ing 0x02 maps '<'
+ * onto '>' in the same way; a byte equal to the target is then a zero byte.
+ * The subtraction's borrows can only mark a byte above one already marked,
+ * so nothing that needs escaping goes unseen.
+ */
+#define BYTES(b) (UINT64CONST(0x0101010101010101) * (b))
+
+static inline bool
+may_need_escape(uint64 w)
+{
+	uint64		quot_amp = (w | BYTES(0x04)) ^ BYTES('&');
+	uint64		lt_gt = (w | BYTES(0x02)) ^ BYTES('>');
+
+	return (((w - BYTES(0x20)) | w |
+			 ((quot_amp - BYTES(1)) & ~quot_amp) |
+			 ((lt_gt - BYTES(1)) & ~lt_gt)) & BYTES(0x80)) != 0;
+}
+
+/*
+ * The first byte from in on that needs escaping (escape_table[*in].len >
+ * 0), or end: eight bytes at a time while none of them may, then one by one
+ * through the eight that may.  Most values need no escaping at all.
+ */
+static inline const unsigned char *
+plain_run_end(const unsigned char *in, const unsigned char *end)
+{
+	for (;;)
+	{
+		const unsigned char *stop;
+
+		while (end - in >= 8)
+		{
+			uint64		w;
+
+			memcpy(&w, in, sizeof(w));
+			if (may_need_escape(w))
+				break;
+			in += 8;
+		}
+		stop = end - in > 8 ? in + 8 : end;
+		while (in < stop && escape_table[*in].len == 0)
+			in++;
+		if (in < stop || in == end)
+			return in;
+	}
+}
+
+/*
  * The replacement of the special byte at in (escape_table[*in].len > 0),
  * which may look at the bytes up to end: sets *rep and *rep_len and returns
  * how many input bytes it replaces.  put_escaped and escaped_length both
@@ -142,7 +193,7 @@ escape_byte(const unsigned char *in, const unsigned char *end, bool utf8,
  * escaped_length (at most (end - in) * MAX_ESCAPE_GROWTH).  Returns the new
  * end.
  */
-static char *
+static inline char *
 put_escaped(char *p, const unsigned char *in, const unsigned char *end,
 			bool utf8)
 {
@@ -152,8 +203,7 @@ put_escaped(char *p, const unsigned char *in, const unsigned char *end,
 		const char *rep;
 		int			rep_len;
 
-		while (in < end && escape_table[*in].len == 0)
-			in++;
+		in = plain_run_end(in, end);
 		memcpy(p, run, in - run);
 		p += in - run;
 		if (in == end)
@@ -183,8 +233,7 @@ escaped_length(const unsigned char *in, const unsigned char *end, bool utf8)
 		const char *rep;
 		int			rep_len;
 
-		while (in < end && escape_table[*in].len == 0)
-			in++;
+		in = plain_run_end(in, end);
 		total += in - run;
 		if (in == end)
 			break;
@@ -294,46 +343,17 @@ put_digits(char *p, int value, int width)
 	return p + width;
 }
 
-/*
- * xs:dateTime with milliseconds and an offset, from broken-down fields and
- * PostgreSQL's zone offset (seconds west of Greenwich).
- */
-static char *
-put_datetime(char *p, const struct pg_tm *tm, fsec_t fsec, int tz)
-{
-	int			east = -tz;
-	int			year = tm->tm_year;
+/* "00" to "99": a time's fields are written two digits at a time */
+static const char two_digits[200] =
+"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+"8081828384858687888990919293949596979899";
 
-	/* xs:dateTime (XML Schema 1.0) has no year 0: 1 BC is -0001 */
-	if (year <= 0)
-	{
-		*p++ = '-';
-		year = 1 - year;
-	}
-	p = put_digits(p, year, year > 9999 ? (year > 99999 ? 6 : 5) : 4);
-	*p++ = '-';
-	p = put_digits(p, tm->tm_mon, 2);
-	*p++ = '-';
-	p = put_digits(p, tm->tm_mday, 2);
-	*p++ = 'T';
-	p = put_digits(p, tm->tm_hour, 2);
-	*p++ = ':';
-	p = put_digits(p, tm->tm_min, 2);
-	*p++ = ':';
-	p = put_digits(p, tm->tm_sec, 2);
-	*p++ = '.';
-	p = put_digits(p, (int) (fsec / 1000), 3);
-	if (east == 0)
-		*p++ = 'Z';
-	else
-	{
-		*p++ = east < 0 ? '-' : '+';
-		east = abs(east);
-		p = put_digits(p, east / 3600, 2);
-		*p++ = ':';
-		p = put_digits(p, (east / 60) % 60, 2);
-	}
-	return p;
+static inline char *
+put_two_digits(char *p, int value)
+{
+	memcpy(p, &two_digits[value * 2], 2);
+	return p + 2;
 }
 
 /*
@@ -356,16 +376,33 @@ static struct
 	bool		no_boundary;	/* no transition ahead: one offset for ever */
 }			zone_cache;
 
-static int
-zone_offset(struct pg_tm *tm)
+/* ts, a valid wall-clock timestamp, as a day number and microseconds */
+static inline void
+split_timestamp(Timestamp ts, int64 *day, int64 *time)
 {
+	*day = ts / USECS_PER_DAY;
+	*time = ts - *day * USECS_PER_DAY;
+	if (*time < 0)
+	{
+		*time += USECS_PER_DAY;
+		(*day)--;
+	}
+}
+
+static int
+zone_offset(Timestamp ts)
+{
+	int64		day;
+	int64		time;
 	pg_time_t	mytime;
 	pg_time_t	prevtime;
 	pg_time_t	beforetime;
 	pg_time_t	aftertime;
 
-	mytime = (pg_time_t) (date2j(tm->tm_year, tm->tm_mon, tm->tm_mday) - UNIX_EPOCH_JDATE)
-		* SECS_PER_DAY + tm->tm_hour * SECS_PER_HOUR + tm->tm_min * SECS_PER_MINUTE + tm->tm_sec;
+	/* the seconds DetermineTimeZoneOffset computes from the broken-down time */
+	split_timestamp(ts, &day, &time);
+	mytime = (pg_time_t) (day + POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY
+		+ time / USECS_PER_SEC;
 	prevtime = mytime - SECS_PER_DAY;
 
 	if (!zone_cache.valid || zone_cache.tz != session_timezone ||
@@ -381,7 +418,7 @@ zone_offset(struct pg_tm *tm)
 								   &zone_cache.boundary, &zone_cache.after_gmtoff,
 								   &after_isdst, session_timezone);
 		if (res < 0)
-			return DetermineTimeZoneOffset(tm, session_timezone);
+			goto ask_postgresql;
 		zone_cache.tz = session_timezone;
 		zone_cache.from = prevtime;
 		zone_cache.no_boundary = (res == 0);
@@ -396,7 +433,110 @@ zone_offset(struct pg_tm *tm)
 		return -(int) zone_cache.before_gmtoff;
 	if (beforetime > zone_cache.boundary && aftertime > zone_cache.boundary)
 		return -(int) zone_cache.after_gmtoff;
-	return DetermineTimeZoneOffset(tm, session_timezone);
+
+ask_postgresql:
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		return DetermineTimeZoneOffset(&tm, session_timezone);
+	}
+}
+
+/*
+ * The date of the last time written, as text.  Turning a day number into a
+ * calendar date costs more than all the rest of a time, and the rows of one
+ * response are often of a few days.
+ */
+static struct
+{
+	int64		day;
+	int			len;			/* 0: nothing cached yet */
+	char		text[16];		/* -YYYYYY-MM-DD at the longest */
+}			last_date;
+
+static char *
+put_date(char *p, int64 day)
+{
+	if (last_date.len == 0 || last_date.day != day)
+	{
+		char	   *d = last_date.text;
+		int			year;
+		int			month;
+		int			mday;
+
+		j2date((int) (day + POSTGRES_EPOCH_JDATE), &year, &month, &mday);
+		/* xs:dateTime (XML Schema 1.0) has no year 0: 1 BC is -0001 */
+		if (year <= 0)
+		{
+			*d++ = '-';
+			year = 1 - year;
+		}
+		d = put_digits(d, year, year > 9999 ? (year > 99999 ? 6 : 5) : 4);
+		*d++ = '-';
+		d = put_two_digits(d, month);
+		*d++ = '-';
+		d = put_two_digits(d, mday);
+		last_date.day = day;
+		last_date.len = d - last_date.text;
+	}
+	memcpy(p, last_date.text, last_date.len);
+	return p + last_date.len;
+}
+
+/*
+ * xs:dateTime with milliseconds and an offset: local, a valid wall-clock
+ * time, and tz, its zone's offset (seconds west of Greenwich).  Local mean
+ * time before standard zones has offsets in seconds, which xs:dateTime cannot
+ * write; that instant is given in UTC instead.
+ */
+static char *
+put_datetime(char *p, Timestamp local, int tz)
+{
+	int64		day;
+	int64		time;
+	int			secs;
+	int			millis;
+	int			east;
+
+	if (tz % SECS_PER_MINUTE != 0)
+	{
+		local += (int64) tz * USECS_PER_SEC;
+		tz = 0;
+		if (!IS_VALID_TIMESTAMP(local))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+	}
+	split_timestamp(local, &day, &time);
+	p = put_date(p, day);
+	secs = (int) (time / USECS_PER_SEC);
+	millis = (int) (time % USECS_PER_SEC) / 1000;
+	*p++ = 'T';
+	p = put_two_digits(p, secs / SECS_PER_HOUR);
+	*p++ = ':';
+	p = put_two_digits(p, secs / SECS_PER_MINUTE % 60);
+	*p++ = ':';
+	p = put_two_digits(p, secs % 60);
+	*p++ = '.';
+	*p++ = '0' + millis / 100;
+	p = put_two_digits(p, millis % 100);
+	east = -tz;
+	if (east == 0)
+		*p++ = 'Z';
+	else
+	{
+		*p++ = east < 0 ? '-' : '+';
+		east = abs(east);
+		p = put_two_digits(p, east / SECS_PER_HOUR);
+		*p++ = ':';
+		p = put_two_digits(p, east / SECS_PER_MINUTE % 60);
+	}
+	return p;
 }
 
 /*
@@ -407,32 +547,13 @@ zone_offset(struct pg_tm *tm)
 static char *
 put_timestamp(char *p, Timestamp ts)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
-
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return NULL;
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+	if (!IS_VALID_TIMESTAMP(ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
-	tz = zone_offset(&tm);
-
-	/*
-	 * Local mean time before standard zones has offsets in seconds, which
-	 * xs:dateTime cannot write; give that instant in UTC instead.
-	 */
-	if (tz % SECS_PER_MINUTE != 0)
-	{
-		if (timestamp2tm(ts + (int64) tz * USECS_PER_SEC, NULL, &tm, &fsec,
-						 NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		tz = 0;
-	}
-	return put_datetime(p, &tm, fsec, tz);
+	return put_datetime(p, ts, zone_offset(ts));
 }
 
 /*
@@ -447,12 +568,14 @@ append_message_time(OntResponse *resp)
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
 
-	if (timestamp2tm(GetCurrentStatementStartTimestamp(), &tz, &tm, &fsec,
-					 NULL, NULL) != 0)
+	if (timestamp2tm(now, &tz, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "statement start time out of range");
 	reserve(resp, MAX_DATETIME_LEN);
-	out->len = put_datetime(out->data + out->len, &tm, fsec, tz) - out->data;
+	/* the wall-clock time is the instant less the offset west */
+	out->len = put_datetime(out->data + out->len,
+							now - (int64) tz * USECS_PER_SEC, tz) - out->data;
 	out->data[out->len] = '\0';
 }
 
