@@ -137,6 +137,32 @@ ORDER BY 1;
 RESET ontstatus.schema;
 DROP SCHEMA ctl CASCADE;
 
+-- a character at every offset of a longer value is written as it must be:
+-- the writer looks for bytes to escape eight at a time, and must find them
+-- wherever they sit among those eight (and " and >, which a parser would
+-- also accept unescaped, are checked in the text as written)
+CREATE SCHEMA esc;
+CREATE TABLE esc.ont_process_status (LIKE i2b2metadata.ont_process_status);
+CREATE TABLE esc.expect (c int, written text);
+INSERT INTO esc.expect VALUES
+  (1, '&#xFFFD;'), (8, '&#xFFFD;'), (9, chr(9)), (10, chr(10)), (13, '&#xD;'),
+  (27, '&#xFFFD;'), (31, '&#xFFFD;'), (34, '&quot;'), (38, '&amp;'), (39, ''''),
+  (60, '&lt;'), (61, '='), (62, '&gt;'), (63, '?'), (127, chr(127)), (233, chr(233)),
+  (239, chr(239)), (65279, chr(65279)), (65533, chr(65533)), (65534, '&#xFFFD;'),
+  (65535, '&#xFFFD;'), (128512, chr(128512));
+INSERT INTO esc.ont_process_status (process_id, message)
+SELECT c * 100 + pos, repeat('a', pos) || chr(c) || repeat('b', 23 - pos)
+FROM esc.expect, generate_series(0, 23) AS pos;
+SET ontstatus.schema = 'esc';
+SELECT count(*) AS values_written,
+       count(*) FILTER (WHERE w.m[2] IS DISTINCT FROM
+                        repeat('a', w.m[1]::int % 100) || e.written || repeat('b', 23 - w.m[1]::int % 100)) AS wrong
+FROM regexp_matches(ontstatus.get_ont_process_status(regress.req('', ' max_return_records="1000"'))::text,
+                    '<process_id>([0-9]+)</process_id><message>([^<]*)</message>', 'g') AS w(m)
+JOIN esc.expect e ON e.c = w.m[1]::int / 100;
+RESET ontstatus.schema;
+DROP SCHEMA esc CASCADE;
+
 -- non-ASCII text comes back exactly
 SELECT x.message, x.message = 'Grüße – 日本 ✓' AS exact
 FROM XMLTABLE('/*/message_body/*/ontology_process_status'
