@@ -89,11 +89,19 @@ psql -XAt -d "$db" -c "SELECT string_agg(name || '=' || setting, ' ' ORDER BY na
 
 declare -A rows=([10k]=10000 [100k]=100000 [1m]=1000000)
 variants="ontstatus builtin select precomputed precomputed_xml"
-# one pgbench run: size shape variant clients mode [host]; prints "tps latency"
+# one pgbench run: size shape variant clients mode [socket directory];
+# prints "tps latency".  Over the socket as root, pgbench runs as the
+# cluster's owner, whom peer authentication lets in as himself.
+as_owner=()
+if [ "$(id -u)" = 0 ]; then
+	as_owner=(runuser -u "$(stat -c %U "$(psql -XAt -d "$db" -c 'SHOW data_directory')")" --)
+	chmod a+rx "$work"
+fi
 pgb() {
-	local out tps lat fails
-	out=$(PGOPTIONS="-c search_path=bench$1" PGHOST=${6:-$PGHOST} pgbench -n -M "$5" -c "$4" -j "$4" \
-		-T "$seconds" -D rows="${rows[$1]}" -f "$work/${2}_$3.sql" "$db" 2>&1)
+	local out tps lat fails run=()
+	[ -n "${6:-}" ] && run=("${as_owner[@]}")
+	out=$("${run[@]}" env PGOPTIONS="-c search_path=bench$1" PGHOST="${6:-$PGHOST}" pgbench -n -M "$5" \
+		-c "$4" -j "$4" -T "$seconds" -D rows="${rows[$1]}" -f "$work/${2}_$3.sql" "$db" 2>&1)
 	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
 	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
 	fails=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
@@ -179,6 +187,30 @@ if [[ " $sizes " == *" 100k "* ]]; then
 	read -r _ _ a b c d e < <(grep '^100k rows_1000 ' "$work/medians")
 	target "1000 rows >= 0.8x the same response precomputed as text ($(ratio "$a" "$d")x; as xml $(ratio "$a" "$e")x; xml itself $(ratio "$e" "$d")x text)" "$a >= 0.8 * $d"
 fi
+
+# Page faults per call, the cost that differs most between machines and
+# days: a large response is written into fresh memory (ontstatus' buffer,
+# the output function's copies, the protocol buffer), which glibc gives
+# back to the kernel after the call and faults in again on the next one.
+# One psql session runs each request 200 times, each result read whole and
+# discarded, between two readings of the backend's minor fault count.
+echo
+echo "== page faults per call in the backend ($zsize, 200 calls each)"
+for shape in by_id rows_1000; do
+	for variant in ontstatus select precomputed precomputed_xml; do
+		{
+			echo "SET search_path = bench$zsize;"
+			echo "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 10) AS f0 \\gset"
+			for i in $(seq 1 200); do
+				sed -e 's/;$//' -e 's/:k/1/g' -e "s/:id/$((1 + 7919 % ${rows[$zsize]}))/g" -e '/^\\set/d' \
+					"$work/${shape}_$variant.sql"
+				echo '\g /dev/null'
+			done
+			echo "SELECT round((split_part(pg_read_file('/proc/self/stat'), ' ', 10)::bigint - :f0) / 200.0, 1);"
+		} >"$work/faults.sql"
+		printf '%-12s %-16s %8s faults a call\n' $shape $variant "$(psql -qXAt -d "$db" -f "$work/faults.sql" | tail -1)"
+	done
+done
 
 # One setting against another, over the wire, interleaved: for each shape
 # named, pgbench with PGOPTIONS "-c NAME=A" and "-c NAME=B" (an empty value:

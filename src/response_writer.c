@@ -303,22 +303,44 @@ append_escaped(OntResponse *resp, const char *s, size_t len)
 	out->data[out->len] = '\0';
 }
 
-/* <name>value</name>, or nothing at all when value is NULL */
+/*
+ * <name>value</name>, or nothing at all when value is NULL: room for the
+ * whole element made once, then plain stores.
+ */
 static void
 append_element(OntResponse *resp, const char *name, const char *value)
 {
+	StringInfo	out = &resp->buf;
+	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	size_t		nlen;
+	size_t		vlen;
+	size_t		need;
+	char	   *p;
 
 	if (value == NULL)
 		return;
 	nlen = strlen(name);
-	APPEND_LITERAL(resp, "<");
-	append_bytes(resp, name, nlen);
-	APPEND_LITERAL(resp, ">");
-	append_escaped(resp, value, strlen(value));
-	APPEND_LITERAL(resp, "</");
-	append_bytes(resp, name, nlen);
-	APPEND_LITERAL(resp, ">");
+	vlen = strlen(value);
+	need = size_add_sat(2 * nlen + 5, size_mul_sat(vlen, MAX_ESCAPE_GROWTH));
+	if (need > room_left(resp))
+		need = size_add_sat(2 * nlen + 5,
+							escaped_length((const unsigned char *) value,
+										   (const unsigned char *) value + vlen, utf8));
+	reserve(resp, need);
+	p = out->data + out->len;
+	*p++ = '<';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '>';
+	p = put_escaped(p, (const unsigned char *) value,
+					(const unsigned char *) value + vlen, utf8);
+	*p++ = '<';
+	*p++ = '/';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '>';
+	out->len = p - out->data;
+	out->data[out->len] = '\0';
 }
 
 static inline char *
