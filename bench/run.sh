@@ -92,6 +92,7 @@ variants="ontstatus builtin select precomputed precomputed_xml"
 # one pgbench run: size shape variant clients mode [socket directory];
 # prints "tps latency".  Over the socket as root, pgbench runs as the
 # cluster's owner, whom peer authentication lets in as himself.
+# BENCH_PGOPTIONS adds settings to the run's sessions.
 as_owner=()
 if [ "$(id -u)" = 0 ]; then
 	as_owner=(runuser -u "$(stat -c %U "$(psql -XAt -d "$db" -c 'SHOW data_directory')")" --)
@@ -100,7 +101,7 @@ fi
 pgb() {
 	local out tps lat fails run=()
 	[ -n "${6:-}" ] && run=("${as_owner[@]}")
-	out=$("${run[@]}" env PGOPTIONS="-c search_path=bench$1" PGHOST="${6:-$PGHOST}" pgbench -n -M "$5" \
+	out=$("${run[@]}" env PGOPTIONS="-c search_path=bench$1 ${BENCH_PGOPTIONS:-}" PGHOST="${6:-$PGHOST}" pgbench -n -M "$5" \
 		-c "$4" -j "$4" -T "$seconds" -D rows="${rows[$1]}" -f "$work/${2}_$3.sql" "$db" 2>&1)
 	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
 	lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
@@ -125,7 +126,10 @@ done
 echo
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-m() { awk -v s="$1" -v h="$2" -v v="$3" -v f="$4" '$1==s && $2==h && $3==v {print $f}' "$work/results" | median; }
+# the median of field f of the lines "size shape variant rep tps latency"
+# of a results file: mf file size shape variant f
+mf() { awk -v s="$2" -v h="$3" -v v="$4" -v f="$5" '$1==s && $2==h && $3==v {print $f}' "$1" | median; }
+m() { mf "$work/results" "$@"; }
 ratio() { printf %.2f "$(echo "$1 / $2" | bc -l)"; }
 
 printf '\n%-6s %-12s %9s %9s %9s %9s %9s %8s %8s %8s %8s   %s\n' size request \
@@ -166,7 +170,7 @@ for rep in $(seq 1 "$reps"); do
 done
 disagree=0
 for shape in by_id rows_1000; do
-	one=$(echo "$(awk -v h=$shape '$2==h && $3=="ontstatus" {print $5}' "$work/single" | median) / $(awk -v h=$shape '$2==h && $3=="select" {print $5}' "$work/single" | median)" | bc -l)
+	one=$(echo "$(mf "$work/single" "$zsize" $shape ontstatus 5) / $(mf "$work/single" "$zsize" $shape select 5)" | bc -l)
 	two=$(echo "$(m "$zsize" $shape ontstatus 5) / $(m "$zsize" $shape select 5)" | bc -l)
 	if [ "$(echo "$one / $two <= 1.25 && $two / $one <= 1.25" | bc -l)" = 1 ]; then
 		verdict=agree
@@ -217,24 +221,19 @@ done
 # the setting left unset), reps times; the medians and B/A.
 #   compare_setting NAME A B "shape ..."
 compare_setting() {
-	local name=$1 a=$2 b=$3 shapes=$4 rep shape v opts out tps va vb
+	local name=$1 a=$2 b=$3 shapes=$4 rep shape v r va vb
 	: >"$work/setting"
 	for rep in $(seq 1 "$reps"); do
 		for shape in $shapes; do
 			for v in "$a" "$b"; do
-				opts="-c search_path=bench$zsize"
-				[ -n "$v" ] && opts="$opts -c $name=$v"
-				out=$(PGOPTIONS="$opts" pgbench -n -M prepared -c 2 -j 2 -T "$seconds" \
-					-D rows="${rows[$zsize]}" -f "$work/${shape}_ontstatus.sql" "$db" 2>&1)
-				tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
-				[ -n "$tps" ] || { echo "bench: pgbench failed for $name=$v:"; echo "$out" | tail -5; exit 1; }
-				echo "$shape ${v:-unset} $tps" >>"$work/setting"
+				r=$(BENCH_PGOPTIONS="${v:+-c $name=$v}" pgb "$zsize" "$shape" ontstatus 2 prepared)
+				echo "$zsize $shape ${v:-unset} $rep $r" >>"$work/setting"
 			done
 		done
 	done
 	for shape in $shapes; do
-		va=$(awk -v h="$shape" -v v="${a:-unset}" '$1==h && $2==v {print $3}' "$work/setting" | median)
-		vb=$(awk -v h="$shape" -v v="${b:-unset}" '$1==h && $2==v {print $3}' "$work/setting" | median)
+		va=$(mf "$work/setting" "$zsize" "$shape" "${a:-unset}" 5)
+		vb=$(mf "$work/setting" "$zsize" "$shape" "${b:-unset}" 5)
 		printf '%-12s %s %10.0f tps   %s %10.0f tps   %s/%s %.3f\n' "$shape" "${a:-unset}" "$va" \
 			"${b:-unset}" "$vb" "${b:-unset}" "${a:-unset}" "$(echo "$vb / $va" | bc -l)"
 	done

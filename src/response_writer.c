@@ -264,18 +264,21 @@ room_left(const OntResponse *resp)
 }
 
 /*
- * The room that escaping len bytes at s needs: the worst case when that
- * fits in what is left (no pass over the value), else the exact length.
+ * The room that extra bytes and len bytes at s escaped need: with the worst
+ * case for the value when that fits in what is left (no pass over the
+ * value), else with its exact length.
  */
 static size_t
-escaped_need(const OntResponse *resp, const char *s, size_t len, bool utf8)
+escaped_need(const OntResponse *resp, size_t extra, const char *s, size_t len,
+			 bool utf8)
 {
-	size_t		worst = size_mul_sat(len, MAX_ESCAPE_GROWTH);
+	size_t		worst = size_add_sat(extra, size_mul_sat(len, MAX_ESCAPE_GROWTH));
 
 	if (worst <= room_left(resp))
 		return worst;
-	return escaped_length((const unsigned char *) s,
-						  (const unsigned char *) s + len, utf8);
+	return size_add_sat(extra, escaped_length((const unsigned char *) s,
+											  (const unsigned char *) s + len,
+											  utf8));
 }
 
 static void reserve(OntResponse *resp, size_t need);
@@ -297,7 +300,7 @@ append_escaped(OntResponse *resp, const char *s, size_t len)
 	StringInfo	out = &resp->buf;
 	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
 
-	reserve(resp, escaped_need(resp, s, len, utf8));
+	reserve(resp, escaped_need(resp, 0, s, len, utf8));
 	out->len = put_escaped(out->data + out->len, (const unsigned char *) s,
 						   (const unsigned char *) s + len, utf8) - out->data;
 	out->data[out->len] = '\0';
@@ -314,19 +317,14 @@ append_element(OntResponse *resp, const char *name, const char *value)
 	bool		utf8 = (GetDatabaseEncoding() == PG_UTF8);
 	size_t		nlen;
 	size_t		vlen;
-	size_t		need;
 	char	   *p;
 
 	if (value == NULL)
 		return;
 	nlen = strlen(name);
 	vlen = strlen(value);
-	need = size_add_sat(2 * nlen + 5, size_mul_sat(vlen, MAX_ESCAPE_GROWTH));
-	if (need > room_left(resp))
-		need = size_add_sat(2 * nlen + 5,
-							escaped_length((const unsigned char *) value,
-										   (const unsigned char *) value + vlen, utf8));
-	reserve(resp, need);
+	/* the tags: <name></name> */
+	reserve(resp, escaped_need(resp, 2 * nlen + 5, value, vlen, utf8));
 	p = out->data + out->len;
 	*p++ = '<';
 	memcpy(p, name, nlen);
