@@ -6,8 +6,8 @@
 #   make stress  pgbench, memory growth and a minute of fuzzing on each
 #                tested libxml2 (2.9 and 2.15)
 #   make bench   throughput against built-in XML and a plain SELECT
-#   make matrix  the suite on PostgreSQL 13, 15 and 18, on 17 and 19 as
-#                Debian 13 and experimental ship them, on 18 built
+#   make matrix  the suite on PostgreSQL 13, 15 and 18, on 17, 18 and 19 as
+#                Debian 13, sid and experimental ship them, on 18 built
 #                against libxml2 2.15, and on 18 with assertions and
 #                USE_VALGRIND (builds 13, 18, libxml2 2.15 and 18+cassert
 #                from Debian's source packages once, into /var/cache)

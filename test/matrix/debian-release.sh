@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # make matrix's configurations on another Debian release's own binary
-# packages: PostgreSQL 17 as Debian 13 (trixie) ships it, and PostgreSQL 19
-# from experimental (on a sid base, "-t experimental"), each in a chroot
-# made with debootstrap from the Debian mirror this machine's apt sources
-# name.  The machine's own apt configuration is not touched; nothing of
-# another release is installed on the machine itself.
+# packages: PostgreSQL 17 as Debian 13 (trixie) ships it, PostgreSQL 18 as
+# sid ships it ("18-sid": with sid's pg_cron, whose library needs a newer C
+# library than Debian 12's, so the source-built 18 cannot load it), and
+# PostgreSQL 19 from experimental (on a sid base, "-t experimental"), each
+# in a chroot made with debootstrap from the Debian mirror this machine's
+# apt sources name.  The machine's own apt configuration is not touched;
+# nothing of another release is installed on the machine itself.
 #
-#   debian-release.sh 17|19
+#   debian-release.sh 17|18-sid|19
 #
 # The chroot is made once into $ONTSTATUS_PG_CACHE (default
-# /var/cache/ontstatus-pg), as chroot-17-trixie or chroot-19-experimental
+# /var/cache/ontstatus-pg), as chroot-17-trixie, chroot-18-sid or
+# chroot-19-experimental
 # (a cold one takes 2 to 3 minutes), and reused; ONTSTATUS_DEBIAN_REFRESH=1
 # makes it again, to take Debian's newer packages.  Each run copies the tree into the chroot, builds it with
 # -Werror against the release's pg_config and libxml2 and installs it (as
 # root inside), then runs the whole suite as the chroot's postgres user
-# against a throwaway server on a port of its own (54300 + major):
+# against a throwaway server on a port of its own (54300 + major, 150 more
+# for 18-sid):
 # test/matrix/chroot-suite.sh, what run.sh runs for the others.  Ends with
 # the result line run.sh counts, naming the package's exact version:
 #   PostgreSQL 17.12-0+deb13u1 (Debian 13): 32 passed, 0 failed (...)
@@ -29,7 +33,7 @@
 set -uo pipefail
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 
-config=${1:?usage: debian-release.sh 17|19}
+config=${1:?usage: debian-release.sh 17|18-sid|19}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 logs=$top/test/results/matrix
 mkdir -p "$logs"
@@ -44,15 +48,17 @@ start=$(date +%s)
 # apt's target release, whether its Release files may be past Valid-Until
 case $config in
 	17) suite=trixie extra=(trixie-updates trixie-security) target=() label="Debian 13" tag=trixie
-		stale_ok="" cron=(postgresql-17-cron) ;;
+		stale_ok="" cron=(postgresql-17-cron) port_offset=0 ;;
+	18-sid) suite=sid extra=() target=() label="Debian sid" tag=sid
+		stale_ok=1 cron=(postgresql-18-cron) port_offset=150 ;;
 	19) suite=sid extra=(experimental) target=(-t experimental) label="experimental" tag=experimental
 		# sid's and experimental's Release files carry a Valid-Until this
 		# machine's date is past
-		stale_ok=1 cron=() ;;
-	*) echo "debian-release.sh: no Debian release known for configuration $config (known: 17, 19)" >&2
+		stale_ok=1 cron=() port_offset=0 ;;
+	*) echo "debian-release.sh: no Debian release known for configuration $config (known: 17, 18-sid, 19)" >&2
 		exit 2 ;;
 esac
-major=$config
+major=${config%%-*}
 # pg_cron where the release packages it for this major (test/t/005_pg_cron.pl
 # is skipped without it, naming the package)
 packages=(postgresql-"$major" postgresql-server-dev-"$major" "${cron[@]}")
@@ -60,7 +66,7 @@ packages=(postgresql-"$major" postgresql-server-dev-"$major" "${cron[@]}")
 # check (xmllint), the doc test (perl)
 tools=(libxml2-dev gcc make perl libipc-run-perl libxml2-utils tzdata)
 final=$cache/chroot-$major-$tag
-port=$((54300 + major))
+port=$((54300 + major + port_offset))
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "debian-release.sh: a chroot needs root (debootstrap, chroot, mount)" >&2
@@ -150,6 +156,7 @@ f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
 p=$((p + $(grep -c "^xsd-check \.\. ok" "$log") + $(grep -c "^doctest \.\. ok" "$log")))
 f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log") + $(grep -c "^doctest \.\. FAILED" "$log")))
 s=$(grep -c "^xsd-check \.\. skipped" "$log")
+s=$((s + $(grep -cE "^test/t/.*\.pl \.+ skipped" "$log")))
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 [ "$rc" -ne 0 ] && tail -60 "$log"
 echo "$name: $p passed, $f failed$([ "$s" -gt 0 ] && echo ", $s skipped") (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)" |

@@ -12,6 +12,10 @@
 # against its pg_config (and its libxml2), and a throwaway server of its
 # own; any server log of the suite (that server's, the TAP nodes') that
 # shows a backend terminated by a signal or an assertion's "TRAP:" fails it.
+# 17, 19 and "18-sid" (PostgreSQL 18 with pg_cron as sid ships them) run on
+# their Debian release's own packages in a chroot (debian-release.sh); the
+# source-built 13 gets Debian 11's pg_cron (pg-cron.sh).  A TAP file that
+# skips itself is counted as skipped.
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any failure.
 set -uo pipefail
 # started by make matrix, by .ci/run or by hand: the builds below are this
@@ -19,7 +23,7 @@ set -uo pipefail
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 cd "$(dirname "$0")/../.."
 top=$(pwd)
-majors=${ONTSTATUS_PG_MAJORS:-"$(sed -n '/^[0-9]/p' test/matrix/tested-majors) 18+libxml2-2.15 18+cassert"}
+majors=${ONTSTATUS_PG_MAJORS:-"$(sed -n '/^[0-9]/p' test/matrix/tested-majors) 18-sid 18+libxml2-2.15 18+cassert"}
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
 mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 logs=$top/test/results/matrix
@@ -31,10 +35,11 @@ run_as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@";
 
 for config in $majors; do
 	major=${config%%+*}
-	# 17 and 19: Debian 13's and experimental's own packages, in a chroot
-	# (debian-release.sh), which prints the result line counted here
+	# 17, 18-sid and 19: Debian 13's, sid's and experimental's own
+	# packages, in a chroot (debian-release.sh), which prints the result
+	# line counted here
 	case $config in
-		17|19) echo "== $config"
+		17|19|18-sid) echo "== $config"
 			ONTSTATUS_PG_CACHE=$cache test/matrix/debian-release.sh "$config"
 			read -r p f s < <(sed -nE 's/.*: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/p' \
 				"$logs/result-$config.line" 2>/dev/null)
@@ -64,6 +69,12 @@ for config in $majors; do
 	elif ONTSTATUS_PG_CACHE=$cache test/matrix/build-pg.sh "$config"; then
 		pgc=$cache/$config/bin/pg_config
 		echo "$config: built or found in $cache/$config ($(($(date +%s) - start)) s)"
+		# pg_cron where Debian has a build that fits (13); the cached tree
+		# keeps it
+		if ! test/matrix/pg-cron.sh "$pgc"; then
+			echo "matrix: pg_cron could not be installed for $config"
+			failed=$((failed + 1))
+		fi
 	else
 		echo "matrix: $config could not be built ($(($(date +%s) - start)) s)"
 		failed=$((failed + 1))
@@ -164,7 +175,7 @@ for config in $majors; do
 	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
 	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log") + $(grep -c "^doctest \.\. ok" "$log")))
 	f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log") + $(grep -c "^doctest \.\. FAILED" "$log")))
-	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log")))
+	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log") + $(grep -cE "^test/t/.*\.pl \.+ skipped" "$log")))
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	[ "$rc" -ne 0 ] && tail -60 "$log"
 	echo "$name: $p passed, $f failed (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"

@@ -7,10 +7,12 @@
 # cron.job_run_details and ERROR in the row, SET ...; CALL ... fails with
 # 25001 and starts nothing, a terminated pg_cron backend leaves a row that
 # reap_processes ends, and a job unscheduled while it runs goes on until
-# stopped.  pg_cron 1.4 schedules by the minute: every job is scheduled for
+# stopped.  pg_cron schedules by the minute: every job is scheduled for
 # the next minute of the day (GMT), so the test waits for one tick (at most
-# a minute; about 40 s in all on average).  Skipped when pg_cron is not
-# installed for the PostgreSQL under test.
+# a minute; about 40 s in all on average).  With pg_cron 1.3 (Debian 11's,
+# the only one packaged for PostgreSQL 13), which has no
+# schedule_in_database, the README's schedule for 1.3 runs instead.
+# Skipped when pg_cron is not installed for the PostgreSQL under test.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -74,13 +76,21 @@ my @blocks = readme_blocks();
 my @setup = grep {
 	$_->{sql} =~ /CREATE ROLE i2b2_jobs|ON i2b2demodata\.concept_dimension TO i2b2metadata|CREATE PROCEDURE i2b2metadata\./
 } @blocks;
-my ($schedule) = grep { $_->{sql} =~ /cron\.schedule_in_database/ } @blocks;
-is(scalar(grep { $_->{sql} =~ /CREATE PROCEDURE/ } @setup), 2, 'the README has both procedures');
-ok($schedule, 'the README has the schedule');
 for my $b (@setup)
 {
 	$node->safe_psql('i2b2', $b->{sql}, $b->{role} ? (extra_params => [ '-U', $b->{role} ]) : ());
 }
+# the README's schedule for the pg_cron installed: schedule_in_database from
+# 1.4 on, each role's own cron.schedule before
+my $cron_version = $node->safe_psql('i2b2', q{SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'});
+my $cron_old = $cron_version =~ /^1\.[0-3](?!\d)/;
+my ($schedule) = grep {
+	$cron_old
+	  ? $_->{sql} =~ /SET ROLE i2b2metadata;\s*SELECT cron\.schedule\(/
+	  : $_->{sql} =~ /cron\.schedule_in_database/
+} @blocks;
+is(scalar(grep { $_->{sql} =~ /CREATE PROCEDURE/ } @setup), 2, 'the README has both procedures');
+ok($schedule, "the README has the schedule for pg_cron $cron_version");
 
 # the next minute (GMT, as pg_cron 1.4 reads schedules), not about to pass:
 # every job is scheduled for that minute of the day, so each runs once, at
@@ -94,27 +104,25 @@ my $at = $node->safe_psql('postgres', q{
 # the README's schedule, at that minute instead of nightly
 (my $readme_schedule = $schedule->{sql}) =~ s/'[0-9*]+ [0-9*]+ \* \* \*'/'$at'/g;
 $node->safe_psql('i2b2', $readme_schedule);
-# and bare run_process jobs as the metadata owner; one it schedules itself
+# and bare run_process jobs, scheduled by the metadata owner itself (as
+# every pg_cron version allows in its own database)
 my $long = q{array_fill('SELECT pg_sleep(0.2)'::text, ARRAY[1500])};
+$node->safe_psql('i2b2', 'GRANT USAGE ON SCHEMA cron TO i2b2metadata');
 $node->safe_psql('i2b2', qq{
-	SELECT cron.schedule_in_database('stop', '$at',
-	  \$\$CALL ontstatus.run_process('ONT_SYNCALL_CRC_CONCEPT', $long, 'cron-stop')\$\$, 'i2b2', 'i2b2metadata');
-	SELECT cron.schedule_in_database('kill', '$at',
-	  \$\$CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', $long, 'cron-kill')\$\$, 'i2b2', 'i2b2metadata');
-	SELECT cron.schedule_in_database('unschedule', '$at',
-	  \$\$CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', $long, 'cron-unschedule')\$\$, 'i2b2', 'i2b2metadata');
-	SELECT cron.schedule_in_database('set-call', '$at',
-	  \$\$SET search_path = i2b2metadata; CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', ARRAY['SELECT 1'], 'cron-set')\$\$,
-	  'i2b2', 'i2b2metadata');
-	GRANT USAGE ON SCHEMA cron TO i2b2metadata;
-});
-$node->safe_psql('i2b2', qq{
+	SELECT cron.schedule('stop', '$at',
+	  \$\$CALL ontstatus.run_process('ONT_SYNCALL_CRC_CONCEPT', $long, 'cron-stop')\$\$);
+	SELECT cron.schedule('kill', '$at',
+	  \$\$CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', $long, 'cron-kill')\$\$);
+	SELECT cron.schedule('unschedule', '$at',
+	  \$\$CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', $long, 'cron-unschedule')\$\$);
+	SELECT cron.schedule('set-call', '$at',
+	  \$\$SET search_path = i2b2metadata; CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', ARRAY['SELECT 1'], 'cron-set')\$\$);
 	SELECT cron.schedule('fail', '$at',
 	  \$\$CALL ontstatus.run_process('ONT_UPDATE_CRC_CONCEPT', ARRAY['SELECT 1', 'SELECT 1/0', 'SELECT 3'], 'cron-fail')\$\$);
 }, extra_params => [ '-U', 'i2b2metadata' ]);
-is($node->safe_psql('i2b2', q{SELECT string_agg(jobname || ':' || username, ' ' ORDER BY jobname) FROM cron.job}),
-	'fail:i2b2metadata i2b2 concept synchronisation:i2b2metadata i2b2 patient counts:i2b2_jobs kill:i2b2metadata set-call:i2b2metadata stop:i2b2metadata unschedule:i2b2metadata',
-	'seven jobs scheduled, each as its role (fail by i2b2metadata itself)');
+is($node->safe_psql('i2b2', q{SELECT string_agg(jobname || ':' || username || ':' || database, ' ' ORDER BY jobname) FROM cron.job}),
+	'fail:i2b2metadata:i2b2 i2b2 concept synchronisation:i2b2metadata:i2b2 i2b2 patient counts:i2b2_jobs:i2b2 kill:i2b2metadata:i2b2 set-call:i2b2metadata:i2b2 stop:i2b2metadata:i2b2 unschedule:i2b2metadata:i2b2',
+	'seven jobs scheduled, each as its role, in the database i2b2');
 # the test's own queries read the metadata schema's table
 $node->safe_psql('i2b2', 'ALTER ROLE CURRENT_USER IN DATABASE i2b2 SET search_path = i2b2metadata, public');
 
