@@ -175,12 +175,13 @@ for config in $majors; do
 	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
 	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log") + $(grep -c "^doctest \.\. ok" "$log")))
 	f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log") + $(grep -c "^doctest \.\. FAILED" "$log")))
-	skipped=$((skipped + $(grep -c "^xsd-check \.\. skipped" "$log") + $(grep -cE "^test/t/.*\.pl \.+ skipped" "$log")))
+	s=$(($(grep -c "^xsd-check \.\. skipped" "$log") + $(grep -cE "^test/t/.*\.pl \.+ skipped" "$log")))
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	[ "$rc" -ne 0 ] && tail -60 "$log"
-	echo "$name: $p passed, $f failed (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"
+	echo "$name: $p passed, $f failed$([ "$s" -gt 0 ] && echo ", $s skipped") (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 	rm -rf "$work"
 done
 
