@@ -17,8 +17,8 @@
 # makes it again, to take Debian's newer packages.  Each run copies the tree into the chroot, builds it with
 # -Werror against the release's pg_config and libxml2 and installs it (as
 # root inside), then runs the whole suite as the chroot's postgres user
-# against a throwaway server on a port of its own (54300 + major, 150 more
-# for 18-sid):
+# against a throwaway server on a port of its own (config_port,
+# config-lib.sh):
 # test/matrix/chroot-suite.sh, what run.sh runs for the others.  Ends with
 # the result line run.sh counts, naming the package's exact version:
 #   PostgreSQL 17.12-0+deb13u1 (Debian 13): 32 passed, 0 failed (...)
@@ -35,6 +35,8 @@ unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 
 config=${1:?usage: debian-release.sh 17|18-sid|19}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/matrix/config-lib.sh
+. "$top/test/matrix/config-lib.sh"
 logs=$top/test/results/matrix
 mkdir -p "$logs"
 result_file=$logs/result-$config.line
@@ -48,13 +50,13 @@ start=$(date +%s)
 # apt's target release, whether its Release files may be past Valid-Until
 case $config in
 	17) suite=trixie extra=(trixie-updates trixie-security) target=() label="Debian 13" tag=trixie
-		stale_ok="" cron=(postgresql-17-cron) port_offset=0 ;;
+		stale_ok="" cron=(postgresql-17-cron) ;;
 	18-sid) suite=sid extra=() target=() label="Debian sid" tag=sid
-		stale_ok=1 cron=(postgresql-18-cron) port_offset=150 ;;
+		stale_ok=1 cron=(postgresql-18-cron) ;;
 	19) suite=sid extra=(experimental) target=(-t experimental) label="experimental" tag=experimental
 		# sid's and experimental's Release files carry a Valid-Until this
 		# machine's date is past
-		stale_ok=1 cron=() port_offset=0 ;;
+		stale_ok=1 cron=() ;;
 	*) echo "debian-release.sh: no Debian release known for configuration $config (known: 17, 18-sid, 19)" >&2
 		exit 2 ;;
 esac
@@ -66,7 +68,7 @@ packages=(postgresql-"$major" postgresql-server-dev-"$major" "${cron[@]}")
 # check (xmllint), the doc test (perl)
 tools=(libxml2-dev gcc make perl libipc-run-perl libxml2-utils tzdata)
 final=$cache/chroot-$major-$tag
-port=$((54300 + major + port_offset))
+port=$(config_port "$config")
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "debian-release.sh: a chroot needs root (debootstrap, chroot, mount)" >&2
@@ -147,17 +149,7 @@ step in_chroot runuser -u postgres -- bash "$work/ontstatus/test/matrix/chroot-s
 rc=$?
 cp "$dir/server.log" "$logs/server-$config.log" 2>/dev/null
 
-# counted as run.sh counts: pg_regress says "test x ... ok" before 16 and
-# "ok 1 - x" (TAP) after
-p=$(grep -cE "^(test .*\.\.\. ok|ok +[0-9]+ +[-+] )" "$log")
-f=$(grep -cE "^(test .*\.\.\. (FAILED|failed)|not ok +[0-9]+ )" "$log")
-p=$((p + $(grep -cE "^test/t/.*\.pl \.+ ok" "$log")))
-f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
-p=$((p + $(grep -c "^xsd-check \.\. ok" "$log") + $(grep -c "^doctest \.\. ok" "$log")))
-f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log") + $(grep -c "^doctest \.\. FAILED" "$log")))
-s=$(grep -c "^xsd-check \.\. skipped" "$log")
-s=$((s + $(grep -cE "^test/t/.*\.pl \.+ skipped" "$log")))
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+read -r p f s < <(suite_counts "$log" "$rc")
 [ "$rc" -ne 0 ] && tail -60 "$log"
 echo "$name: $p passed, $f failed$([ "$s" -gt 0 ] && echo ", $s skipped") (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)" |
 	tee "$result_file"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The chroot configurations (17, 19: debian-release.sh) leave nothing
+# The chroot configurations (17, 18-sid, 19: debian-release.sh) leave nothing
 # behind when interrupted: starts `ONTSTATUS_PG_MAJORS=CONFIG run.sh` in a
 # process group of its own, waits for a phase, sends SIGNAL to the whole
 # group (as a terminal's Ctrl-C or a CI runner's cancel does), and checks,
@@ -7,7 +7,7 @@
 #   - nothing is mounted under the cache (findmnt),
 #   - no process runs with its root in the chroot (a postmaster is a
 #     session leader of its own: the group's signal does not reach it),
-#   - nothing listens on the configuration's port (54300 + major),
+#   - nothing listens on the configuration's port (config_port),
 #   - the tree's copy inside the chroot is gone, and so is a chroot that
 #     was being made.
 #
@@ -19,7 +19,7 @@
 # clusters are running).  Uses ONTSTATUS_PG_CACHE like run.sh.
 # Prints "ok - ..." or "not ok - ..." lines; exits non-zero on any not ok.
 set -uo pipefail
-config=${1:?usage: interrupt-check.sh 17|19 TERM|INT debootstrap|chroot|regress|tap}
+config=${1:?usage: interrupt-check.sh 17|18-sid|19 TERM|INT debootstrap|chroot|regress|tap}
 sig=${2:?}
 phase=${3:?}
 cd "$(dirname "$0")/../.." || exit 2
@@ -29,7 +29,9 @@ mkdir -p "$cache" && cache=$(cd "$cache" && pwd -P)
 log=$top/test/results/matrix/installcheck-$config.log
 chroot_log=$top/test/results/matrix/chroot-$config.log
 out=$top/test/results/matrix/interrupt-$config-$sig-$phase.out
-port=$((54300 + ${config%%+*}))
+# shellcheck source=test/matrix/config-lib.sh
+. test/matrix/config-lib.sh
+port=$(config_port "$config")
 mkdir -p "$(dirname "$log")"
 rm -f "$log" "$chroot_log"
 

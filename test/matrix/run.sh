@@ -23,6 +23,8 @@ set -uo pipefail
 unset MAKELEVEL MAKEFLAGS MFLAGS MAKEOVERRIDES GNUMAKEFLAGS
 cd "$(dirname "$0")/../.."
 top=$(pwd)
+# shellcheck source=test/matrix/config-lib.sh
+. test/matrix/config-lib.sh
 majors=${ONTSTATUS_PG_MAJORS:-"$(sed -n '/^[0-9]/p' test/matrix/tested-majors) 18-sid 18+libxml2-2.15 18+cassert"}
 cache=${ONTSTATUS_PG_CACHE:-/var/cache/ontstatus-pg}
 mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
@@ -52,15 +54,10 @@ for config in $majors; do
 	xml2_make=()
 	xml2_prefix=""
 	name="PostgreSQL $major"
-	# each configuration's server on a port of its own: 54300 + major, 50
-	# more with a libxml2 of its own, 100 more with assertions
-	port_offset=0
 	case $config in
 		*+libxml2-*) xml2_prefix=$cache/libxml2-${config#*+libxml2-}
-			xml2_make=(XML2_CONFIG="$xml2_prefix/bin/xml2-config")
-			port_offset=50 ;;
-		*+cassert) name="$name (assertions, USE_VALGRIND)"
-			port_offset=100 ;;
+			xml2_make=(XML2_CONFIG="$xml2_prefix/bin/xml2-config") ;;
+		*+cassert) name="$name (assertions, USE_VALGRIND)" ;;
 	esac
 	echo "== $config"
 	start=$(date +%s)
@@ -119,8 +116,8 @@ for config in $majors; do
 	fi
 	chown -R postgres: "$work" 2>/dev/null || true
 
-	# a server of this version on a free port, its socket in the work dir
-	port=$((54300 + major + port_offset))
+	# a server of this version on a port of its own, its socket in the work dir
+	port=$(config_port "$config")
 	log=$logs/installcheck-$config.log
 	run_as bash -c '
 		set -u
@@ -168,15 +165,7 @@ for config in $majors; do
 	rc=$?
 	cp "$work/server.log" "$logs/server-$config.log" 2>/dev/null
 
-	# pg_regress says "test x ... ok" before 16 and "ok 1 - x" (TAP) after
-	p=$(grep -cE "^(test .*\.\.\. ok|ok +[0-9]+ +[-+] )" "$log")
-	f=$(grep -cE "^(test .*\.\.\. (FAILED|failed)|not ok +[0-9]+ )" "$log")
-	p=$((p + $(grep -cE "^test/t/.*\.pl \.+ ok" "$log")))
-	f=$((f + $(grep -cE "^test/t/.*\.pl \.+ .*(Failed|Dubious)" "$log")))
-	p=$((p + $(grep -c "^xsd-check \.\. ok" "$log") + $(grep -c "^doctest \.\. ok" "$log")))
-	f=$((f + $(grep -c "^xsd-check \.\. FAILED" "$log") + $(grep -c "^doctest \.\. FAILED" "$log")))
-	s=$(($(grep -c "^xsd-check \.\. skipped" "$log") + $(grep -cE "^test/t/.*\.pl \.+ skipped" "$log")))
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	read -r p f s < <(suite_counts "$log" "$rc")
 	[ "$rc" -ne 0 ] && tail -60 "$log"
 	echo "$name: $p passed, $f failed$([ "$s" -gt 0 ] && echo ", $s skipped") (suite $(($(date +%s) - suite_start)) s, in all $(($(date +%s) - start)) s)"
 	passed=$((passed + p))

@@ -92,7 +92,7 @@ my ($schedule) = grep {
 is(scalar(grep { $_->{sql} =~ /CREATE PROCEDURE/ } @setup), 2, 'the README has both procedures');
 ok($schedule, "the README has the schedule for pg_cron $cron_version");
 
-# the next minute (GMT, as pg_cron 1.4 reads schedules), not about to pass:
+# the next minute (GMT, as pg_cron reads schedules), not about to pass:
 # every job is scheduled for that minute of the day, so each runs once, at
 # the same tick (unscheduling a running job would cancel it)
 my $second = $node->safe_psql('postgres', 'SELECT extract(second FROM clock_timestamp())::int');
